@@ -1,0 +1,144 @@
+extension RedisConfiguration {
+    /// Parses a Redis URL (see ``RedisConfiguration`` for the accepted forms).
+    ///
+    /// - Throws: ``RedisClientError`` with code `invalidURL` and a message naming the part that is wrong.
+    public init(url: String) throws {
+        self.init()
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
+            throw RedisClientError(.invalidURL, "'\(url)' is not a Redis URL: expected redis://, rediss://, unix:// or redis+unix://")
+        }
+        let scheme = url[..<colon].lowercased()
+        var rest = url[url.index(colon, offsetBy: 3)...]
+        var query: [(String, String)] = []
+        if let mark = rest.firstIndex(of: "?") {
+            query = try Self.parseQuery(rest[rest.index(after: mark)...], url: url)
+            rest = rest[..<mark]
+        }
+        switch scheme {
+        case "redis", "rediss":
+            try parseNetworkLocation(rest, url: url)
+            if scheme == "rediss" { tls = TLS() }
+        case "unix", "redis+unix":
+            guard rest.hasPrefix("/"), rest.count > 1 else {
+                throw RedisClientError(.invalidURL, "'\(url)' has no socket path: write unix:///path/to/redis.sock")
+            }
+            endpoint = .unixSocket(path: Self.percentDecoded(rest))
+        default:
+            throw RedisClientError(.invalidURL, "'\(url)' has scheme '\(scheme)'; expected redis, rediss, unix or redis+unix")
+        }
+        for (key, value) in query {
+            try apply(queryItem: key, value: value, url: url)
+        }
+    }
+
+    private mutating func parseNetworkLocation(_ location: Substring, url: String) throws {
+        var authority = location
+        if let slash = location.firstIndex(of: "/") {
+            authority = location[..<slash]
+            let path = location[location.index(after: slash)...]
+            if !path.isEmpty {
+                guard let number = Int(path), number >= 0 else {
+                    throw RedisClientError(.invalidURL, "'\(url)' has database '\(path)'; it must be a number such as /0")
+                }
+                database = number
+            }
+        }
+        if let at = authority.lastIndex(of: "@") {
+            let userInfo = authority[..<at]
+            authority = authority[authority.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                let user = userInfo[..<colon]
+                username = user.isEmpty ? nil : Self.percentDecoded(user)
+                password = Self.percentDecoded(userInfo[userInfo.index(after: colon)...])
+            } else if !userInfo.isEmpty {
+                username = Self.percentDecoded(userInfo)
+            }
+        }
+        var host = authority
+        var port = 6379
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
+                throw RedisClientError(.invalidURL, "'\(url)' has an IPv6 address without its closing ']'")
+            }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let number = Int(after.dropFirst()) else {
+                    throw RedisClientError(.invalidURL, "'\(url)' has a malformed port after the IPv6 address")
+                }
+                port = number
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = authority[..<colon]
+            let portText = authority[authority.index(after: colon)...]
+            guard let number = Int(portText) else {
+                throw RedisClientError(.invalidURL, "'\(url)' has port '\(portText)'; it must be a number")
+            }
+            port = number
+        }
+        guard (1...65535).contains(port) else {
+            throw RedisClientError(.invalidURL, "'\(url)' has port \(port); it must be between 1 and 65535")
+        }
+        endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
+    }
+
+    private static let queryKeys = ["db", "password", "user", "username", "name", "ca", "cert", "key", "verify_hostname", "server_name"]
+
+    private mutating func apply(queryItem key: String, value: String, url: String) throws {
+        switch key {
+        case "db":
+            guard let number = Int(value), number >= 0 else {
+                throw RedisClientError(.invalidURL, "'\(url)' has db=\(value); it must be a number")
+            }
+            database = number
+        case "password": password = value
+        case "user", "username": username = value
+        case "name": clientName = value
+        case "ca", "cert", "key", "verify_hostname", "server_name":
+            guard tls != nil else {
+                throw RedisClientError(.invalidURL, "'\(url)' sets TLS option '\(key)' but is not a rediss:// URL")
+            }
+            switch key {
+            case "ca": tls?.caFile = value
+            case "cert": tls?.certificateFile = value
+            case "key": tls?.keyFile = value
+            case "server_name": tls?.serverName = value
+            default:
+                guard let flag = ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][value.lowercased()] else {
+                    throw RedisClientError(.invalidURL, "'\(url)' has verify_hostname=\(value); use true or false")
+                }
+                tls?.verifyHostname = flag
+            }
+        default:
+            throw RedisClientError(
+                .invalidURL,
+                "'\(url)' has unknown option '\(key)'; known options: \(Self.queryKeys.joined(separator: ", "))")
+        }
+    }
+
+    private static func parseQuery(_ text: Substring, url: String) throws -> [(String, String)] {
+        try text.split(separator: "&").map { item in
+            guard let equals = item.firstIndex(of: "=") else {
+                throw RedisClientError(.invalidURL, "'\(url)' has query item '\(item)' without a value")
+            }
+            return (percentDecoded(item[..<equals]).lowercased(), percentDecoded(item[item.index(after: equals)...]))
+        }
+    }
+
+    /// Decodes `%XX` escapes (and leaves malformed ones as they are).
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var utf8 = Array(text.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "%"), utf8.count >= 2,
+               let value = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

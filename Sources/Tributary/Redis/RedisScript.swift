@@ -1,0 +1,46 @@
+/// A Lua script run with EVALSHA; its SHA-1 is computed locally, so the first call costs no extra round trip.
+///
+/// ```swift
+/// let incrementBy = RedisScript(source: "return redis.call('INCRBY', KEYS[1], ARGV[1])")
+/// let total = try await client.run(incrementBy, keys: ["counter"], arguments: [5]).int
+/// ```
+public struct RedisScript: Sendable, Hashable {
+    /// The Lua source.
+    public let source: String
+    /// The SHA-1 of the source, as Redis names the script.
+    public let sha1: String
+
+    /// Creates a script from its Lua source.
+    public init(source: String) {
+        self.source = source
+        self.sha1 = SHA1.hexDigest(source.utf8)
+    }
+
+    /// The EVALSHA command that runs this script (for pipelines and transactions).
+    public func command(keys: [String], arguments: [RedisArgument]) -> RedisCommand {
+        RedisCommand("EVALSHA", arguments: [.string(sha1), .integer(Int64(keys.count))] + keys.map { .string($0) } + arguments)
+    }
+
+    /// The SCRIPT LOAD command for this script.
+    public var loadCommand: RedisCommand { RedisCommand("SCRIPT", "LOAD", .string(source)) }
+}
+
+extension RedisClient {
+    /// Runs a script with EVALSHA; when the server does not know it (NOSCRIPT: first use, restart, SCRIPT FLUSH),
+    /// loads it with SCRIPT LOAD and runs it again.
+    ///
+    /// - Throws: ``RedisServerError`` for an error raised by the script or the server.
+    @discardableResult
+    public func run(_ script: RedisScript, keys: [String] = [], arguments: [RedisArgument] = []) async throws -> RESPValue {
+        let command = script.command(keys: keys, arguments: arguments)
+        do {
+            return try await send(command)
+        } catch let error as RedisServerError where error.code == "NOSCRIPT" {
+            let loaded = try await send(script.loadCommand)
+            guard loaded.string == script.sha1 else {
+                throw RedisClientError(.unexpectedReply, "SCRIPT LOAD returned \(loaded), expected the SHA-1 \(script.sha1)")
+            }
+            return try await send(command)
+        }
+    }
+}
