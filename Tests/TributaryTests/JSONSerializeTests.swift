@@ -3,11 +3,15 @@ import Tributary
 
 @Suite("JSON serialization")
 struct JSONSerializeTests {
-    /// Doubles and the text JavaScript's `String(x)` / `JSON.stringify(x)` produces for them.
+    /// Doubles and the text JavaScript's `String(x)` / `JSON.stringify(x)` produces for them, except that integral
+    /// values from 2^63 to 1e21 take the exponent form (JavaScript writes `100000000000000000000`), which jansson
+    /// can read back.
     static let javaScriptNumbers: [(Double, String)] = [
         (1.0, "1"),
         (1e21, "1e+21"),
-        (1e20, "100000000000000000000"),
+        (1e20, "1e+20"),
+        (0x1p63, "9.223372036854776e+18"),
+        (0x1p63 - 1024, "9223372036854775000"),
         (1.5e-7, "1.5e-7"),
         (0.000001, "0.000001"),
         (1e-7, "1e-7"),
@@ -20,7 +24,7 @@ struct JSONSerializeTests {
         (100, "100"),
         (-1e-7, "-1e-7"),
         (1.2e21, "1.2e+21"),
-        (1.2345678901234568e20, "123456789012345680000"),
+        (1.2345678901234568e20, "1.2345678901234568e+20"),
         (9007199254740992, "9007199254740992"),
         (1.5e300, "1.5e+300"),
         (Double.leastNonzeroMagnitude, "5e-324"),
@@ -45,11 +49,13 @@ struct JSONSerializeTests {
         }
     }
 
-    @Test func integerDoublesAtOrAbove2To63DoNotReadBackWithJansson() {
-        // JavaScript prints 1e20 without exponent; jansson parses that as an integer, which overflows.
-        #expect(throws: JSONParseError.self) {
-            try JSONValue.parse(JSONValue.double(1e20).serialized())
+    @Test func integralDoublesBeyondInt64ReadBackWithJansson() throws {
+        for sample in [0x1p63, 1e20, 1.2345678901234568e20, -1e20, 9.99e20] {
+            let text = JSONValue.double(sample).serialized()
+            #expect(try JSONValue.parse(text) == .double(sample), "\(text)")
         }
+        // Just below 2^63 the JavaScript digit string fits in Int64 and reads back as an exact integer.
+        #expect(try JSONValue.parse(JSONValue.double(0x1p63 - 1024).serialized()) == .int(9223372036854775000))
     }
 
     @Test func integersAreExact() {

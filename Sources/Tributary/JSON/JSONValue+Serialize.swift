@@ -14,8 +14,9 @@ extension JSONValue {
     ///   `100000000000000000000`), otherwise with one (`1e+21`, `1.5e-7`). Integral doubles have no fraction, so
     ///   `.double(1)` is written `1` and reads back as `.int(1)`, exactly as in JavaScript. Negative zero is written
     ///   `0` (as `JSON.stringify(-0)` does). NaN and ±infinity have no JSON form and are written `null`.
-    ///   Integral doubles from 2^63 up to 1e21 are written as long digit strings, which JavaScript and Python read
-    ///   back fine but ``parse(_:source:)`` rejects as `too big integer` (jansson's integers are 64-bit);
+    ///   One deliberate difference: doubles from 2^63 up to 1e21, which JavaScript writes as long digit strings,
+    ///   are written with an exponent (`1e+20`), because jansson (and so ``parse(_:source:)``) rejects integers
+    ///   beyond 64 bits. JavaScript and Python read both forms as the same number;
     /// - strings escape `"`, `\` and the control characters U+0000–U+001F (`\b`, `\t`, `\n`, `\f`, `\r`, otherwise
     ///   `\u00XX` in lowercase hex, e.g. `\u0000`); every other character, including non-ASCII, is emitted as raw
     ///   UTF-8.
@@ -174,11 +175,13 @@ struct JSONTextWriter {
         let k = digits.count
         let n = pointPosition
         let zero = UInt8(ascii: "0")
-        if k <= n && n <= 21 {
+        // Integral values that do not fit in Int64 take the exponent form, so that jansson can read them back.
+        let fitsInt64 = number.magnitude < 0x1p63
+        if k <= n && n <= 21 && fitsInt64 {
             // Integer without exponent: the digits followed by n - k zeros.
             output.append(contentsOf: digits)
             output.append(contentsOf: repeatElement(zero, count: n - k))
-        } else if 0 < n && n <= 21 {
+        } else if k > n && 0 < n && n <= 21 {
             // Decimal point inside the digits.
             output.append(contentsOf: digits[..<n])
             output.append(UInt8(ascii: "."))
