@@ -1,22 +1,23 @@
 import Foundation
+import Tributary
 
 /// A private redis-server for one benchmark run, on a free TCP port in a temp directory.
 final class RedisServerProcess {
     let port: Int
     let directory: URL
-    private let process: Process
+    private let pid: pid_t
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-bench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = Int.random(in: 20_000...40_000)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        process.arguments = [
+        let arguments = [
             "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
             "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path,
         ]
-        try process.run()
+        let devNull = open("/dev/null", O_RDWR)
+        defer { close(devNull) }
+        pid = try ChildProcess.spawn("/usr/bin/redis-server", arguments: arguments, stdin: devNull, stdout: devNull, stderr: devNull)
         for _ in 0..<200 {
             if (try? Self.run("/usr/bin/redis-cli", ["-p", String(port), "PING"])) == "PONG" { return }
             usleep(20_000)
@@ -37,8 +38,7 @@ final class RedisServerProcess {
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        ChildProcess.terminate(pid)
         try? FileManager.default.removeItem(at: directory)
     }
 

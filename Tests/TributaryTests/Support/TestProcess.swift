@@ -1,3 +1,5 @@
+import Tributary
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,74 +65,21 @@ enum TestProcessError: Error, CustomStringConvertible {
 /// signal mask (Swift concurrency worker threads block signals, which would otherwise make a
 /// redis-server ignore `SIGTERM`) and with default dispositions for the common signals.
 enum TestProcess {
-    /// The signature of glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift does not import.
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-    /// `posix_spawn_file_actions_addclosefrom_np` looked up at run time (glibc ≥ 2.34), if present.
-    private static let addCloseFrom: AddCloseFrom? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-            return nil
-        }
-        return unsafeBitCast(symbol, to: AddCloseFrom.self)
-    }()
-
-    /// Resolves `name` to an absolute executable path by searching `PATH`, then `/usr/bin` and `/bin`.
+    /// Resolves `name` to an absolute executable path (see ``ChildProcess/executablePath(_:)``).
     static func executablePath(_ name: String) throws -> String {
-        if name.contains("/") { return name }
-        let path = getenv("PATH").map { String(cString: $0) } ?? ""
-        let directories = path.split(separator: ":").map(String.init) + ["/usr/local/bin", "/usr/bin", "/bin"]
-        for directory in directories where !directory.isEmpty {
-            let candidate = directory + "/" + name
-            if access(candidate, X_OK) == 0 { return candidate }
-        }
-        throw TestProcessError.executableNotFound(name)
+        guard let path = ChildProcess.executablePath(name) else { throw TestProcessError.executableNotFound(name) }
+        return path
     }
 
-    /// Spawns `executable` (an absolute path) with `arguments`, wiring the given descriptors to the
-    /// child's stdin, stdout and stderr, and returns the child's pid. The caller must reap it.
-    /// With `newProcessGroup`, the child leads its own process group, so signals sent to the
-    /// caller's group (Ctrl-C, a job-control kill) do not reach it.
+    /// Spawns a child with a clean signal mask and no inherited descriptors (see ``ChildProcess/spawn``).
     static func spawn(_ executable: String, arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
                       newProcessGroup: Bool = false) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-        if let addCloseFrom {
-            _ = addCloseFrom(&actions, 3)
+        do {
+            return try ChildProcess.spawn(executable, arguments: arguments, stdin: stdin, stdout: stdout, stderr: stderr,
+                                          newProcessGroup: newProcessGroup)
+        } catch let error as ChildProcess.SpawnError {
+            throw TestProcessError.spawnFailed(executable: executable, errno: error.errno)
         }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaulted = sigset_t()
-        sigemptyset(&defaulted)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2] {
-            sigaddset(&defaulted, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaulted)
-        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-        if newProcessGroup {
-            flags |= POSIX_SPAWN_SETPGROUP
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) }
-        argv.append(nil)
-        defer { for pointer in argv { free(pointer) } }
-
-        var pid = pid_t()
-        let code = argv.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ)
-        }
-        guard code == 0 else { throw TestProcessError.spawnFailed(executable: executable, errno: code) }
-        return pid
     }
 
     /// Runs `executable` (a name looked up in `PATH`, or a path) with `arguments` and collects its
@@ -184,30 +133,9 @@ enum TestProcess {
         return result
     }
 
-    /// Waits for the child `pid` to exit and reaps it. With a `nil` timeout, blocks until it exits;
-    /// otherwise polls until the timeout elapses (`.zero` checks once without blocking).
-    /// Returns the decoded exit status (exit code, or `128 + signal`), `-1` if the child was already
-    /// reaped elsewhere, or `nil` if it is still running when the timeout elapses.
+    /// Waits for the child to exit and reaps it (see ``ChildProcess/waitForExit(_:timeout:)``).
     static func waitForExit(_ pid: pid_t, timeout: Duration?) -> Int32? {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        while true {
-            var raw: Int32 = 0
-            let result = waitpid(pid, &raw, deadline == nil ? 0 : WNOHANG)
-            if result == pid { return decodeWaitStatus(raw) }
-            if result < 0 {
-                if errno == EINTR { continue }
-                return -1
-            }
-            // result == 0: still running.
-            guard let deadline, ContinuousClock.now < deadline else { return nil }
-            usleep(5_000)
-        }
-    }
-
-    /// Converts a raw `waitpid` status into an exit code, or `128 + signal` for a signalled child.
-    static func decodeWaitStatus(_ raw: Int32) -> Int32 {
-        let signal = raw & 0x7f
-        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        ChildProcess.waitForExit(pid, timeout: timeout)
     }
 
     /// Creates a unidirectional byte channel whose both ends are atomically close-on-exec
