@@ -54,6 +54,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        .executableTarget(
+            name: "Pipelining",
+            dependencies: ["Tributary"],
+            path: "Examples/Pipelining"
+        ),
         .testTarget(
             name: "TributaryTests",
             dependencies: [
