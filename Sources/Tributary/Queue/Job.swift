@@ -1,0 +1,117 @@
+/// A snapshot of one job, read from its hash (`<prefix>:<queue>:<id>`).
+///
+/// A job written by another producer may be malformed; such a job still loads, and ``problem`` says what is
+/// wrong so that a worker can fail it with that reason instead of crashing or hanging.
+public struct Job: Sendable {
+    /// The job's id.
+    public let id: String
+    /// The keys of the job's queue.
+    public let queue: QueueKeys
+    /// The job's name (what kind of work it is).
+    public let name: String
+    /// The job's data; `.null` when the stored data is not valid JSON (see ``problem``).
+    public let data: JSONValue
+    /// The options as stored.
+    public let options: JobOptions
+    /// When the job was created, in ms since 1970.
+    public let timestamp: Int64
+    /// Attempts that have finished (BullMQ's `atm`).
+    public let attemptsMade: Int
+    /// Attempts that have started (BullMQ's `ats`).
+    public let attemptsStarted: Int
+    /// When the current or last attempt started, in ms since 1970.
+    public let processedOn: Int64?
+    /// When the job completed or failed for good, in ms since 1970.
+    public let finishedOn: Int64?
+    /// What the handler returned, once completed.
+    public let returnValue: JSONValue?
+    /// Why the last attempt failed.
+    public let failedReason: String?
+    /// Stack traces (or error descriptions) of failed attempts, oldest first.
+    public let stacktrace: [String]
+    /// The last progress reported.
+    public let progress: JSONValue?
+    /// The parent's job key (`<prefix>:<queue>:<id>`), for a child in a flow.
+    public let parentKey: String?
+    /// The worker name that took the job last (`pb`).
+    public let processedBy: String?
+    /// A failure decided elsewhere (a stalled limit, a failed child) that the next worker applies at once (`defa`).
+    public let deferredFailure: String?
+    /// What makes this job impossible to process (missing fields, data that is not JSON), if anything.
+    public let problem: String?
+    /// Every field of the hash as stored.
+    public let fields: [String: String]
+
+    /// The job's hash key.
+    public var key: String { queue.job(id) }
+
+    /// Decodes ``data`` into a `Decodable` type.
+    ///
+    /// - Throws: `DecodingError` naming the path that does not fit.
+    public func data<T: Decodable>(as type: T.Type = T.self) throws -> T {
+        try JSONValueDecoder().decode(type, from: data)
+    }
+
+    /// Builds a job from the fields of its hash.
+    init(id: String, queue: QueueKeys, fields: [String: String]) {
+        self.id = id
+        self.queue = queue
+        self.fields = fields
+        var problems: [String] = []
+        if let name = fields["name"] {
+            self.name = name
+        } else {
+            self.name = ""
+            problems.append("the job hash has no 'name' field")
+        }
+        if let text = fields["data"] {
+            do {
+                data = try JSONValue.parse(text)
+            } catch {
+                data = .null
+                problems.append("the job's data is not valid JSON (\(error))")
+            }
+        } else {
+            data = .null
+            problems.append("the job hash has no 'data' field")
+        }
+        if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
+            options = JobOptions(stored: parsed)
+        } else {
+            options = JobOptions()
+            if fields["opts"] != nil { problems.append("the job's opts are not valid JSON") }
+        }
+        timestamp = fields["timestamp"].flatMap { Int64($0) } ?? 0
+        attemptsMade = fields["atm"].flatMap { Int($0) } ?? fields["attemptsMade"].flatMap { Int($0) } ?? 0
+        attemptsStarted = fields["ats"].flatMap { Int($0) } ?? 0
+        processedOn = fields["processedOn"].flatMap { Int64($0) }
+        finishedOn = fields["finishedOn"].flatMap { Int64($0) }
+        returnValue = fields["returnvalue"].flatMap { try? JSONValue.parse($0) }
+        failedReason = fields["failedReason"]
+        stacktrace = fields["stacktrace"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
+        progress = fields["progress"].flatMap { try? JSONValue.parse($0) }
+        parentKey = fields["parentKey"]
+        processedBy = fields["pb"]
+        deferredFailure = fields["defa"]
+        problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).
+    init?(id: String, queue: QueueKeys, flatFields: [RESPValue]) {
+        guard !flatFields.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        var index = 0
+        while index + 1 < flatFields.count {
+            if let field = flatFields[index].string, let value = flatFields[index + 1].string { fields[field] = value }
+            index += 2
+        }
+        self.init(id: id, queue: queue, fields: fields)
+    }
+}
+
+/// Where a job is in its life.
+public enum JobState: String, Sendable, CaseIterable {
+    case waiting, active, delayed, prioritized, completed, failed
+    case waitingChildren = "waiting-children"
+    case unknown
+}

@@ -1,0 +1,116 @@
+/// Options of one job, with BullMQ's names, defaults and limits. They are stored in the job hash's `opts` field as
+/// BullMQ stores them, so BullMQ workers in other languages read them too.
+public struct JobOptions: Sendable, Hashable {
+    /// How long to wait before retrying a failed attempt.
+    public enum Backoff: Sendable, Hashable {
+        /// The same delay before every retry.
+        case fixed(delay: Duration, jitter: Double = 0)
+        /// `2^(attempt-1) * delay` before retry number `attempt`.
+        case exponential(delay: Duration, jitter: Double = 0)
+        /// A strategy registered on the worker under this name.
+        case custom(type: String, delay: Duration = .zero)
+    }
+
+    /// Which finished jobs to keep (`removeOnComplete` / `removeOnFail`).
+    public enum Retention: Sendable, Hashable {
+        /// Keep every finished job (BullMQ's default).
+        case keepAll
+        /// Remove the job as soon as it finishes.
+        case removeAll
+        /// Keep only the newest `count` finished jobs.
+        case keepLast(Int)
+        /// Keep jobs finished within `age`, and at most `count` of them when `count` is given.
+        case keepFor(age: Duration, count: Int? = nil)
+    }
+
+    /// The job id; the queue's counter when `nil`. It must not contain ':' and must not be an integer.
+    public var jobId: String?
+    /// How long the job waits in the delayed set before it can run.
+    public var delay: Duration = .zero
+    /// 0 (none, the default) to 2,097,152; lower numbers run first, and any prioritized job runs after the wait list.
+    public var priority: Int = 0
+    /// Put the job at the head of the wait list (taken next) instead of the tail.
+    public var lifo = false
+    /// How many attempts in all, the first included (BullMQ stores 0 when not given, which means one attempt).
+    public var attempts: Int = 0
+    /// The wait before each retry; retries run at once when `nil`.
+    public var backoff: Backoff?
+    /// Which completed jobs to keep.
+    public var removeOnComplete: Retention = .keepAll
+    /// Which failed jobs to keep.
+    public var removeOnFail: Retention = .keepAll
+    /// The creation time in ms since 1970; now when `nil`.
+    public var timestamp: Int64?
+    /// How long one attempt may run before the worker cancels it and fails the attempt.
+    public var timeout: Duration?
+
+    /// Creates options; every parameter has BullMQ's default.
+    public init(jobId: String? = nil, delay: Duration = .zero, priority: Int = 0, lifo: Bool = false,
+                attempts: Int = 0, backoff: Backoff? = nil, removeOnComplete: Retention = .keepAll,
+                removeOnFail: Retention = .keepAll, timestamp: Int64? = nil, timeout: Duration? = nil) {
+        self.jobId = jobId
+        self.delay = delay
+        self.priority = priority
+        self.lifo = lifo
+        self.attempts = attempts
+        self.backoff = backoff
+        self.removeOnComplete = removeOnComplete
+        self.removeOnFail = removeOnFail
+        self.timestamp = timestamp
+        self.timeout = timeout
+    }
+
+    /// BullMQ's highest priority number (2^21).
+    public static let maximumPriority = 2_097_152
+
+    /// The number of attempts the worker grants: `attempts`, or 1 when it is 0.
+    public var effectiveAttempts: Int { max(attempts, 1) }
+
+    /// Checks every option against BullMQ's rules.
+    ///
+    /// - Throws: ``QueueError`` with code `invalidOption`, naming the option and the rule it breaks.
+    public func validate() throws {
+        func invalid(_ message: String) -> QueueError { QueueError(.invalidOption, message) }
+        if let jobId {
+            if jobId.isEmpty { throw invalid("jobId must not be empty") }
+            if jobId.contains(":") { throw invalid("jobId '\(jobId)' must not contain ':'") }
+            if Int64(jobId) != nil { throw invalid("jobId '\(jobId)' must not be an integer: integer ids belong to the queue's counter") }
+        }
+        if delay < .zero { throw invalid("delay must not be negative (got \(delay))") }
+        if !(0...Self.maximumPriority).contains(priority) {
+            throw invalid("priority must be between 0 and \(Self.maximumPriority) (got \(priority))")
+        }
+        if attempts < 0 { throw invalid("attempts must not be negative (got \(attempts))") }
+        switch backoff {
+        case .fixed(let delay, let jitter), .exponential(let delay, let jitter):
+            if delay < .zero { throw invalid("backoff.delay must not be negative (got \(delay))") }
+            if !(0...1).contains(jitter) { throw invalid("backoff.jitter must be between 0 and 1 (got \(jitter))") }
+        case .custom(let type, let delay):
+            if type.isEmpty || type == "fixed" || type == "exponential" {
+                throw invalid("backoff.type '\(type)' of a custom backoff must be a non-empty name other than fixed/exponential")
+            }
+            if delay < .zero { throw invalid("backoff.delay must not be negative (got \(delay))") }
+        case nil: break
+        }
+        for (name, retention) in [("removeOnComplete", removeOnComplete), ("removeOnFail", removeOnFail)] {
+            switch retention {
+            case .keepLast(let count) where count < 0:
+                throw invalid("\(name) count must not be negative (got \(count))")
+            case .keepFor(let age, let count):
+                if age < .zero { throw invalid("\(name).age must not be negative (got \(age))") }
+                if let count, count < 0 { throw invalid("\(name).count must not be negative (got \(count))") }
+            default: break
+            }
+        }
+        if let timeout, timeout <= .zero { throw invalid("timeout must be positive (got \(timeout))") }
+        if let timestamp, timestamp < 0 { throw invalid("timestamp must not be negative (got \(timestamp))") }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

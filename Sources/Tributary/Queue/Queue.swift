@@ -1,0 +1,193 @@
+import Logging
+
+/// A job to add: its name, data and options.
+public struct JobRequest: Sendable {
+    public var name: String
+    public var data: JSONValue
+    public var options: JobOptions
+
+    /// Creates a request.
+    public init(_ name: String, data: JSONValue = .null, options: JobOptions = .init()) {
+        self.name = name
+        self.data = data
+        self.options = options
+    }
+}
+
+/// A BullMQ-compatible queue: adds jobs and reads their state. Workers in Swift (``Worker``), Node or Python take
+/// the jobs.
+///
+/// ```swift
+/// let client = try await RedisClient.connect(url: "redis://127.0.0.1:6379")
+/// let queue = try Queue("emails", client: client)
+/// let job = try await queue.add("welcome", data: ["to": "ada@example.com"], options: .init(attempts: 3))
+/// ```
+public final class Queue: Sendable {
+    /// The queue's name.
+    public let name: String
+    /// The queue's Redis keys.
+    public let keys: QueueKeys
+    /// The connection the queue uses (fail-fast is right for producers; see ``RedisConfiguration``).
+    public let client: RedisClient
+    let logger: Logger
+
+    /// Creates a queue handle; nothing is written until a job is added.
+    ///
+    /// - Throws: ``QueueError`` `invalidQueueName` when the name or prefix is empty or the name contains ':'.
+    public init(_ name: String, client: RedisClient, prefix: String = "bull",
+                logger: Logger = Logger(label: "tributary.queue")) throws {
+        guard !name.isEmpty, !name.contains(":") else {
+            throw QueueError(.invalidQueueName, "queue name '\(name)' must be non-empty and must not contain ':'")
+        }
+        guard !prefix.isEmpty else { throw QueueError(.invalidQueueName, "the key prefix must not be empty") }
+        self.name = name
+        self.keys = QueueKeys(prefix: prefix, queueName: name)
+        self.client = client
+        var logger = logger
+        logger[metadataKey: "queue"] = .string(name)
+        self.logger = logger
+    }
+
+    // MARK: Adding
+
+    /// Adds one job.
+    ///
+    /// - Returns: the stored job (for a custom ``JobOptions/jobId`` that already exists, the existing job is kept
+    ///   and returned unchanged, as BullMQ does).
+    /// - Throws: ``QueueError`` `invalidOption` before anything is stored; a Redis error if the add failed.
+    @discardableResult
+    public func add(_ name: String, data: JSONValue = .null, options: JobOptions = .init()) async throws -> Job {
+        try await addBulk([JobRequest(name, data: data, options: options)])[0]
+    }
+
+    /// Adds one job whose data is any `Encodable` value.
+    @discardableResult
+    public func add<Payload: Encodable>(_ name: String, payload: Payload, options: JobOptions = .init()) async throws -> Job {
+        let data: JSONValue
+        do {
+            data = try JSONValueEncoder().encode(payload)
+        } catch {
+            throw QueueError(.invalidData, "the data of job '\(name)' cannot be encoded as JSON: \(error)")
+        }
+        return try await add(name, data: data, options: options)
+    }
+
+    /// Adds several jobs atomically (one MULTI/EXEC): all are stored or none is.
+    @discardableResult
+    public func addBulk(_ requests: [JobRequest]) async throws -> [Job] {
+        guard !requests.isEmpty else { return [] }
+        for (index, request) in requests.enumerated() {
+            do {
+                try request.options.validate()
+            } catch let error as QueueError {
+                let which = requests.count == 1 ? "job '\(request.name)'" : "job \(index) ('\(request.name)')"
+                throw QueueError(error.code, "\(which): \(error.message)")
+            }
+        }
+        let now = EpochClock.milliseconds()
+        let timestamps = requests.map { $0.options.timestamp ?? now }
+        let script = QueueScripts.addJob
+        let replies: [RESPValue]
+        if requests.count == 1 {
+            replies = [try await client.run(script.script, keys: script.keys(for: keys),
+                                            arguments: addArguments(requests[0], timestamp: timestamps[0]))]
+        } else {
+            let commands = zip(requests, timestamps).map { script.command(keys, arguments: addArguments($0, timestamp: $1)) }
+            replies = try await client.transaction(commands, scripts: [script.script])
+        }
+        return try zip(requests, zip(timestamps, replies)).map { request, item in
+            let (timestamp, reply) = item
+            guard case .bulkString = reply, let id = reply.string else {
+                if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
+                throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for job '\(request.name)'")
+            }
+            return Job(id: id, queue: keys, fields: [
+                "name": request.name, "data": request.data.serialized(), "opts": request.options.storedJSON.serialized(),
+                "timestamp": String(timestamp), "delay": String(request.options.delay.milliseconds),
+                "priority": String(request.options.priority),
+            ])
+        }
+    }
+
+    /// The ARGV of `addJob.lua` for one request.
+    func addArguments(_ request: JobRequest, timestamp: Int64, parentKey: String = "", parent: String = "") -> [RedisArgument] {
+        let options = request.options
+        return [
+            .string(keys.jobKeyPrefix), .string(options.jobId ?? ""), .string(request.name), .integer(timestamp),
+            .string(request.data.serialized()), .string(options.storedJSON.serialized()),
+            .integer(options.delay.milliseconds), .integer(Int64(options.priority)),
+            .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parent),
+        ]
+    }
+
+    // MARK: Reading
+
+    /// The job with this id, or `nil` when it does not exist.
+    public func getJob(_ id: String) async throws -> Job? {
+        let reply = try await client.send(RedisCommand("HGETALL", .string(keys.job(id))))
+        return Job(id: id, queue: keys, flatFields: reply.array ?? [])
+    }
+
+    /// How many jobs are in each state.
+    public func getJobCounts() async throws -> JobCounts {
+        let listKinds: [(JobState, QueueKeys.Kind)] = [(.waiting, .wait), (.active, .active)]
+        let setKinds: [(JobState, QueueKeys.Kind)] = [
+            (.delayed, .delayed), (.prioritized, .prioritized), (.completed, .completed), (.failed, .failed),
+            (.waitingChildren, .waitingChildren),
+        ]
+        let commands = listKinds.map { RedisCommand("LLEN", .string(keys.key($0.1))) }
+            + setKinds.map { RedisCommand("ZCARD", .string(keys.key($0.1))) }
+            + [RedisCommand("LLEN", .string(keys.key(.paused))), RedisCommand("HEXISTS", .string(keys.key(.meta)), "paused")]
+        let replies = try await client.pipeline(commands)
+        var counts: [JobState: Int] = [:]
+        for (index, (state, _)) in (listKinds + setKinds).enumerated() {
+            counts[state] = replies[index].int ?? 0
+        }
+        let legacyPaused = replies[commands.count - 2].int ?? 0
+        let isPaused = replies[commands.count - 1].int == 1
+        // A paused queue's waiting jobs are reported as paused, as BullMQ does.
+        let paused = legacyPaused + (isPaused ? counts[.waiting, default: 0] : 0)
+        if isPaused { counts[.waiting] = 0 }
+        return JobCounts(counts: counts, paused: paused)
+    }
+
+    /// The state of a job, `.unknown` when it is in none of the queue's lists and sets.
+    public func getState(_ id: String) async throws -> JobState {
+        let sets: [(JobState, QueueKeys.Kind)] = [
+            (.completed, .completed), (.failed, .failed), (.delayed, .delayed), (.prioritized, .prioritized),
+            (.waitingChildren, .waitingChildren),
+        ]
+        let lists: [(JobState, QueueKeys.Kind)] = [(.active, .active), (.waiting, .wait), (.waiting, .paused)]
+        let commands = sets.map { RedisCommand("ZSCORE", .string(keys.key($0.1)), .string(id)) }
+            + lists.map { RedisCommand("LPOS", .string(keys.key($0.1)), .string(id)) }
+        let replies = try await client.pipeline(commands)
+        for (index, (state, _)) in (sets + lists).enumerated() where !replies[index].isNull {
+            if case .error = replies[index] { continue }
+            return state
+        }
+        return .unknown
+    }
+}
+
+/// Job counts per state, as ``Queue/getJobCounts()`` reads them.
+public struct JobCounts: Sendable, Hashable {
+    private let counts: [JobState: Int]
+    /// Waiting jobs of a paused queue.
+    public let paused: Int
+
+    init(counts: [JobState: Int], paused: Int) {
+        self.counts = counts
+        self.paused = paused
+    }
+
+    /// The count of one state.
+    public subscript(state: JobState) -> Int { counts[state, default: 0] }
+
+    public var waiting: Int { self[.waiting] }
+    public var active: Int { self[.active] }
+    public var delayed: Int { self[.delayed] }
+    public var prioritized: Int { self[.prioritized] }
+    public var completed: Int { self[.completed] }
+    public var failed: Int { self[.failed] }
+    public var waitingChildren: Int { self[.waitingChildren] }
+}

@@ -1,0 +1,35 @@
+/// An error from a queue operation, with a code a program can branch on and a message a person can act on.
+public struct QueueError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// A job option is missing, of the wrong type or out of range; nothing was stored.
+        public static let invalidOption = Code("invalidOption")
+        /// A queue name or prefix cannot be used (it contains ':' or is empty).
+        public static let invalidQueueName = Code("invalidQueueName")
+        /// The job does not exist (any more).
+        public static let jobNotFound = Code("jobNotFound")
+        /// The parent job named in the options does not exist.
+        public static let parentNotFound = Code("parentNotFound")
+        /// A job's data could not be encoded or decoded.
+        public static let invalidData = Code("invalidData")
+        /// A script returned a status Tributary does not know.
+        public static let unexpectedScriptResult = Code("unexpectedScriptResult")
+    }
+
+    /// What went wrong.
+    public let code: Code
+    /// A message naming what is wrong and where.
+    public let message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

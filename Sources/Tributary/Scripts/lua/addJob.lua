@@ -1,0 +1,86 @@
+--[[
+  addJob: stores a new job and puts it where it belongs: the wait list, the prioritized set or the delayed set.
+
+  KEYS:
+    1 wait
+    2 meta
+    3 id
+    4 delayed
+    5 prioritized
+    6 pc
+    7 active
+    8 events
+    9 marker
+
+  ARGV:
+    1 job key prefix ("bull:queue:")
+    2 custom job id, or "" for the next value of the id counter
+    3 name
+    4 timestamp (ms)
+    5 data (JSON text)
+    6 opts (JSON text, stored as given)
+    7 delay (ms)
+    8 priority (0 = none)
+    9 push command for the wait list: LPUSH (FIFO) or RPUSH (LIFO)
+    10 parent job key, or ""
+    11 parent JSON {"id", "queueKey"}, or ""
+
+  Returns:
+    the job id (string); for an existing custom id, the existing job's id, unchanged
+    -5 the parent job does not exist
+
+  Events: added (name), then waiting, or delayed (delay = ready-at ms); duplicated for an existing custom id.
+]]
+--- @include "maxEvents"
+--- @include "isPausedOrMaxed"
+--- @include "enqueueReady"
+--- @include "scheduleDelayed"
+
+local waitKey, metaKey, idKey, delayedKey, prioritizedKey, counterKey, activeKey, eventsKey, markerKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local prefix, customId, name, timestamp, data, opts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local delay, priority, pushCommand = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
+local parentKey, parent = ARGV[10], ARGV[11]
+
+if parentKey ~= "" and redis.call("EXISTS", parentKey) ~= 1 then
+  return -5
+end
+
+-- BullMQ advances the counter on every add, custom id or not.
+local counter = redis.call("INCR", idKey)
+local cap = maxEvents(metaKey)
+local jobId = customId
+if jobId == "" then
+  jobId = tostring(counter)
+end
+local jobKey = prefix .. jobId
+
+if customId ~= "" and redis.call("EXISTS", jobKey) == 1 then
+  redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", jobId)
+  return jobId
+end
+
+local fields = {"name", name, "data", data, "opts", opts, "timestamp", timestamp, "delay", delay, "priority", priority}
+if parentKey ~= "" then
+  table.insert(fields, "parentKey")
+  table.insert(fields, parentKey)
+  table.insert(fields, "parent")
+  table.insert(fields, parent)
+end
+redis.call("HSET", jobKey, unpack(fields))
+redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "added", "jobId", jobId, "name", name)
+
+if delay > 0 then
+  local readyAt = tonumber(timestamp) + delay
+  scheduleDelayed(delayedKey, markerKey, jobId, readyAt)
+  redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", jobId, "delay", readyAt)
+else
+  enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, pushCommand,
+    isPausedOrMaxed(metaKey, activeKey))
+  redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", jobId)
+end
+
+if parentKey ~= "" then
+  redis.call("SADD", parentKey .. ":dependencies", jobKey)
+end
+return jobId
