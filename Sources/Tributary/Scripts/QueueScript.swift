@@ -85,6 +85,11 @@ enum ScriptIncludes {
         "markReady": PackageResources.markReady_lua,
         "enqueueReady": PackageResources.enqueueReady_lua,
         "scheduleDelayed": PackageResources.scheduleDelayed_lua,
+        "promoteDueJobs": PackageResources.promoteDueJobs_lua,
+        "takeNextJob": PackageResources.takeNextJob_lua,
+        "releaseLock": PackageResources.releaseLock_lua,
+        "removeJobData": PackageResources.removeJobData_lua,
+        "trimFinished": PackageResources.trimFinished_lua,
     ]
 }
 
@@ -94,5 +99,30 @@ enum QueueScripts {
         "addJob", source: PackageResources.addJob_lua,
         keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker])
 
-    static let all: [QueueScript] = [addJob]
+    /// The keys `takeNextJob` needs, shared by moveToActive and moveToFinished.
+    private static let fetchKeys: [QueueKeys.Kind] = [
+        .wait, .active, .prioritized, .delayed, .priorityCounter, .meta, .events, .marker, .limiter,
+    ]
+
+    static let moveToActive = QueueScript("moveToActive", source: PackageResources.moveToActive_lua, keys: fetchKeys)
+
+    static let moveToFinished = QueueScript(
+        "moveToFinished", source: PackageResources.moveToFinished_lua, keys: fetchKeys + [.stalled, .completed, .failed])
+
+    static let retryJob = QueueScript(
+        "retryJob", source: PackageResources.retryJob_lua,
+        keys: [.wait, .active, .prioritized, .priorityCounter, .meta, .events, .marker, .stalled])
+
+    static let moveToDelayed = QueueScript(
+        "moveToDelayed", source: PackageResources.moveToDelayed_lua, keys: [.active, .delayed, .meta, .events, .marker, .stalled])
+
+    static let extendLocks = QueueScript("extendLocks", source: PackageResources.extendLocks_lua, keys: [.stalled])
+
+    static let moveStalledJobsToWait = QueueScript(
+        "moveStalledJobsToWait", source: PackageResources.moveStalledJobsToWait_lua,
+        keys: [.stalled, .wait, .active, .prioritized, .priorityCounter, .meta, .events, .marker, .stalledCheck])
+
+    static let all: [QueueScript] = [
+        addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+    ]
 }

@@ -1,0 +1,58 @@
+--- @include "isPausedOrMaxed"
+--- @include "markReady"
+--- @include "promoteDueJobs"
+
+-- Takes the next job for a worker: promotes due delayed jobs, honours pause, global concurrency and the rate
+-- limit, then pops the wait list (first) or the prioritized set, locks the job and marks it active.
+-- Returns {fields, jobId, rateLimitTtl, nextDelayedAt}: fields and jobId are 0 when no job was taken;
+-- rateLimitTtl > 0 means the rate limit is reached; nextDelayedAt is the earliest delayed job's due time (ms).
+local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitDuration, workerName)
+  promoteDueJobs(k.delayed, k.wait, k.prioritized, k.pc, k.marker, k.events, prefix, now,
+    isPausedOrMaxed(k.meta, k.active))
+  if isPausedOrMaxed(k.meta, k.active) then
+    return {0, 0, 0, 0}
+  end
+  if limitMax > 0 then
+    local used = tonumber(redis.call("GET", k.limiter) or 0)
+    if used >= limitMax then
+      local ttl = redis.call("PTTL", k.limiter)
+      if ttl <= 0 then ttl = limitDuration end
+      return {0, 0, ttl, 0}
+    end
+  end
+
+  local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
+  if not jobId then
+    local popped = redis.call("ZPOPMIN", k.prioritized)
+    if popped[1] then
+      jobId = popped[1]
+      redis.call("LPUSH", k.active, jobId)
+    end
+  end
+  if not jobId then
+    local first = redis.call("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
+    local nextAt = 0
+    if first[2] then nextAt = math.floor(tonumber(first[2]) / 0x1000) end
+    return {0, 0, 0, nextAt}
+  end
+
+  local jobKey = prefix .. jobId
+  if limitMax > 0 and redis.call("HEXISTS", jobKey, "defa") == 0 then
+    if redis.call("INCR", k.limiter) == 1 then
+      redis.call("PEXPIRE", k.limiter, limitDuration)
+    end
+  end
+  redis.call("SET", jobKey .. ":lock", token, "PX", lockDuration)
+  redis.call("XADD", k.events, "*", "event", "active", "jobId", jobId, "prev", "waiting")
+  if workerName ~= "" then
+    redis.call("HSET", jobKey, "processedOn", now, "pb", workerName)
+  else
+    redis.call("HSET", jobKey, "processedOn", now)
+  end
+  redis.call("HINCRBY", jobKey, "ats", 1)
+  -- More jobs ready: wake another blocked worker.
+  if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
+    markReady(k.marker, false)
+  end
+  return {redis.call("HGETALL", jobKey), jobId, 0, 0}
+end

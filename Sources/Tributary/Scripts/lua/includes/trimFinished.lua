@@ -1,0 +1,22 @@
+--- @include "removeJobData"
+
+-- Applies a retention policy to the completed or failed set: drops jobs older than maxAgeSeconds (when > 0),
+-- then all but the newest keepCount (when >= 0).
+local function trimFinished(setKey, prefix, now, keepCount, maxAgeSeconds)
+  if maxAgeSeconds > 0 then
+    local old = redis.call("ZRANGEBYSCORE", setKey, 0, now - maxAgeSeconds * 1000, "LIMIT", 0, 1000)
+    for _, jobId in ipairs(old) do
+      removeJobData(prefix .. jobId)
+      redis.call("ZREM", setKey, jobId)
+    end
+  end
+  if keepCount >= 0 then
+    local extra = redis.call("ZREVRANGE", setKey, keepCount, -1)
+    for _, jobId in ipairs(extra) do
+      removeJobData(prefix .. jobId)
+    end
+    if #extra > 0 then
+      redis.call("ZREMRANGEBYRANK", setKey, 0, -(keepCount + 1))
+    end
+  end
+end

@@ -1,0 +1,65 @@
+--[[
+  moveStalledJobsToWait: finds active jobs whose worker stopped renewing the lock, and puts them back to wait.
+  Two-phase: every active id is marked in the stalled set; a renewal clears the mark; an id still marked (and
+  unlocked) at the next check has stalled. Beyond maxStalledCount stalls the job gets a deferred failure (defa),
+  which the next worker applies instead of running it. At most one check runs per interval across workers.
+
+  KEYS:
+    1 stalled
+    2 wait
+    3 active
+    4 prioritized
+    5 pc
+    6 meta
+    7 events
+    8 marker
+    9 stalled-check
+
+  ARGV:
+    1 job key prefix
+    2 now (ms)
+    3 max stalled count
+    4 stalled interval (ms)
+
+  Returns:
+    the ids of the jobs found stalled (empty when another worker ran the check this interval)
+
+  Events: stalled, then waiting (prev=active) for each stalled job.
+]]
+--- @include "isPausedOrMaxed"
+--- @include "enqueueReady"
+--- @include "maxEvents"
+
+local stalledKey, waitKey, activeKey, prioritizedKey, counterKey, metaKey, eventsKey, markerKey, checkKey =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local prefix, now, maxStalled, interval = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+
+if redis.call("SET", checkKey, now, "PX", interval, "NX") == false then
+  return {}
+end
+local cap = maxEvents(metaKey)
+local stalled = {}
+for _, jobId in ipairs(redis.call("SMEMBERS", stalledKey)) do
+  local jobKey = prefix .. jobId
+  if redis.call("EXISTS", jobKey .. ":lock") == 0 and redis.call("LREM", activeKey, 1, jobId) > 0 then
+    table.insert(stalled, jobId)
+    if redis.call("EXISTS", jobKey) == 1 then
+      local count = redis.call("HINCRBY", jobKey, "stc", 1)
+      if count > maxStalled then
+        redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
+      end
+      -- Stalled jobs go to the head of the line.
+      local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
+      enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, "RPUSH",
+        isPausedOrMaxed(metaKey, activeKey))
+      redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "stalled", "jobId", jobId)
+      redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", jobId, "prev", "active")
+    end
+  end
+end
+redis.call("DEL", stalledKey)
+local active = redis.call("LRANGE", activeKey, 0, -1)
+if #active > 0 then
+  redis.call("SADD", stalledKey, unpack(active))
+end
+return stalled

@@ -1,0 +1,34 @@
+--[[
+  moveToActive: a worker takes the next job (wait list first, then prioritized), after promoting due delayed jobs.
+
+  KEYS:
+    1 wait
+    2 active
+    3 prioritized
+    4 delayed
+    5 pc
+    6 meta
+    7 events
+    8 marker
+    9 limiter
+
+  ARGV:
+    1 job key prefix
+    2 now (ms)
+    3 lock token ("0" for no lock)
+    4 lock duration (ms)
+    5 rate limit: max jobs per duration (0 = no limit)
+    6 rate limit duration (ms)
+    7 worker name, or ""
+
+  Returns:
+    {fields, jobId, rateLimitTtl, nextDelayedAt}; fields and jobId are 0 when no job was taken
+
+  Events: waiting (prev=delayed) for promoted jobs; active (prev=waiting) for the job taken.
+]]
+--- @include "takeNextJob"
+
+local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
+           meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
+return takeNextJob(k, ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]),
+  tonumber(ARGV[6]), ARGV[7])

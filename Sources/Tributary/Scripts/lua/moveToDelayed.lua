@@ -1,0 +1,50 @@
+--[[
+  moveToDelayed: a failed attempt with attempts left waits out its backoff in the delayed set.
+
+  KEYS:
+    1 active
+    2 delayed
+    3 meta
+    4 events
+    5 marker
+    6 stalled
+
+  ARGV:
+    1 job key prefix
+    2 job id
+    3 now (ms)
+    4 ready at (ms)
+    5 lock token ("0" for no lock)
+    6 failure reason
+    7 stack trace entry, or ""
+
+  Returns:
+    0 on success; -1 the job does not exist; -2 lock missing; -6 lock held by another worker; -3 not active
+
+  Events: delayed (delay = ready-at ms).
+]]
+--- @include "releaseLock"
+--- @include "scheduleDelayed"
+--- @include "maxEvents"
+
+local activeKey, delayedKey, metaKey, eventsKey, markerKey, stalledKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local prefix, jobId, now, readyAt, token, reason, stacktrace =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local jobKey = prefix .. jobId
+
+if redis.call("EXISTS", jobKey) == 0 then return -1 end
+local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
+if lockStatus < 0 then return lockStatus end
+if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
+
+redis.call("HINCRBY", jobKey, "atm", 1)
+redis.call("HSET", jobKey, "failedReason", reason, "delay", readyAt - now)
+if stacktrace ~= "" then
+  local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
+  table.insert(traces, stacktrace)
+  redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))
+end
+scheduleDelayed(delayedKey, markerKey, jobId, readyAt)
+redis.call("XADD", eventsKey, "MAXLEN", "~", maxEvents(metaKey), "*", "event", "delayed", "jobId", jobId,
+  "delay", readyAt)
+return 0

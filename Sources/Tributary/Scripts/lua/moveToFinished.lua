@@ -1,0 +1,99 @@
+--[[
+  moveToFinished: an attempt ends for good, completed or failed; the job leaves active, its lock is released,
+  the retention policy is applied, and optionally the next job is taken in the same step.
+
+  KEYS:
+    1 wait
+    2 active
+    3 prioritized
+    4 delayed
+    5 pc
+    6 meta
+    7 events
+    8 marker
+    9 limiter
+    10 stalled
+    11 completed
+    12 failed
+
+  ARGV:
+    1 job key prefix
+    2 job id
+    3 now (ms)
+    4 target: "completed" or "failed"
+    5 the return value (JSON text) or the failure reason
+    6 lock token ("0" for no lock)
+    7 keep count: -1 keeps all, 0 removes the job, n keeps the newest n
+    8 keep age in seconds (0: no age limit)
+    9 fetch next: "1" or "0" (the next job is locked with the same token)
+    10 lock duration (ms), for the next job
+    11 rate limit max (0 = none)
+    12 rate limit duration (ms)
+    13 worker name, or ""
+    14 max attempts (for retries-exhausted)
+    15 stack trace entry for a failure, or ""
+
+  Returns:
+    the next job as moveToActive returns it when fetching, else 0
+    -1 the job does not exist; -2 its lock is missing; -6 another worker holds the lock; -3 not active;
+    -4 it still has pending children
+
+  Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
+  drained when fetching found nothing left; plus those of moveToActive when fetching.
+]]
+--- @include "releaseLock"
+--- @include "trimFinished"
+--- @include "takeNextJob"
+--- @include "maxEvents"
+
+local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
+           meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
+local stalledKey, completedKey, failedKey = KEYS[10], KEYS[11], KEYS[12]
+local prefix, jobId, now, target, value, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local keepCount, keepAge, fetchNext = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] == "1"
+local maxAttempts, stacktrace = tonumber(ARGV[14]), ARGV[15]
+local jobKey = prefix .. jobId
+
+if redis.call("EXISTS", jobKey) == 0 then return -1 end
+local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
+if lockStatus < 0 then return lockStatus end
+if target == "completed" and redis.call("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
+if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
+
+local cap = maxEvents(k.meta)
+local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
+local setKey = completedKey
+if target == "completed" then
+  redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", value)
+  redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "completed", "jobId", jobId,
+    "returnvalue", value, "prev", "active")
+else
+  setKey = failedKey
+  redis.call("HSET", jobKey, "finishedOn", now, "failedReason", value)
+  if stacktrace ~= "" then
+    local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
+    table.insert(traces, stacktrace)
+    redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))
+  end
+  redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "failed", "jobId", jobId,
+    "failedReason", value, "prev", "active")
+  if attemptsMade >= maxAttempts then
+    redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "retries-exhausted", "jobId", jobId,
+      "attemptsMade", attemptsMade)
+  end
+end
+
+if keepCount == 0 then
+  removeJobData(jobKey)
+else
+  redis.call("ZADD", setKey, now, jobId)
+  trimFinished(setKey, prefix, now, keepCount, keepAge)
+end
+
+if not fetchNext then return 0 end
+local nextJob = takeNextJob(k, prefix, now, token, tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]),
+  ARGV[13])
+if nextJob[2] == 0 and redis.call("LLEN", k.wait) == 0 and redis.call("ZCARD", k.prioritized) == 0 then
+  redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "drained")
+end
+return nextJob

@@ -1,0 +1,159 @@
+import Logging
+
+extension Worker {
+    /// Why an attempt did not complete.
+    private struct AttemptFailure: Error {
+        let reason: String
+        let error: any Error
+        /// Fail the job now, whatever attempts are left.
+        let unrecoverable: Bool
+    }
+
+    /// The job's attempt ran past its `timeout` option.
+    struct TimeoutError: Error, CustomStringConvertible {
+        let timeout: Duration
+        var description: String { "job timed out after \(timeout)" }
+    }
+
+    /// Runs one job to its end and returns the next job when the finish step fetched one.
+    func process(_ job: Job) async -> Job? {
+        var logger = self.logger
+        logger[metadataKey: "job"] = .string(job.id)
+        logger[metadataKey: "jobName"] = .string(job.name)
+        let token = state.withLockedValue { $0.active[job.id] } ?? "0"
+        eventSink.yield(.active(job))
+
+        let outcome: Result<JSONValue, AttemptFailure>
+        if let deferred = job.deferredFailure {
+            outcome = .failure(AttemptFailure(reason: deferred, error: UnrecoverableError(deferred), unrecoverable: true))
+        } else if let problem = job.problem {
+            let reason = "job \(job.id) cannot be processed: \(problem)"
+            outcome = .failure(AttemptFailure(reason: reason, error: UnrecoverableError(reason), unrecoverable: true))
+        } else {
+            outcome = await runHandler(job)
+        }
+
+        do {
+            switch outcome {
+            case .success(let value):
+                logger.debug("job completed")
+                let next = try await finish(job, token: token, target: "completed", value: value.serialized(), stacktrace: "")
+                eventSink.yield(.completed(job, value))
+                return next
+            case .failure(let failure):
+                return try await fail(job, token: token, failure: failure, logger: logger)
+            }
+        } catch {
+            state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+            report(error, "finishing job \(job.id)")
+            return nil
+        }
+    }
+
+    private func runHandler(_ job: Job) async -> Result<JSONValue, AttemptFailure> {
+        let handler = self.handler
+        let timeout = job.options.timeout
+        let task = Task { () throws -> JSONValue in
+            guard let timeout else { return try await handler(job) }
+            return try await withThrowingTaskGroup(of: JSONValue.self) { group in
+                group.addTask { try await handler(job) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw TimeoutError(timeout: timeout)
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        }
+        state.withLockedValue { $0.handlerTasks[job.id] = task }
+        defer { state.withLockedValue { _ = $0.handlerTasks.removeValue(forKey: job.id) } }
+        do {
+            return .success(try await task.value)
+        } catch let error as UnrecoverableError {
+            return .failure(AttemptFailure(reason: error.message, error: error, unrecoverable: true))
+        } catch {
+            return .failure(AttemptFailure(reason: Self.reason(for: error), error: error, unrecoverable: false))
+        }
+    }
+
+    private static func reason(for error: any Error) -> String {
+        if error is CancellationError { return "job was cancelled (worker closing)" }
+        return "\(error)"
+    }
+
+    private func fail(_ job: Job, token: String, failure: AttemptFailure, logger: Logger) async throws -> Job? {
+        let attemptsMade = job.attemptsMade + 1
+        let attemptsLeft = !failure.unrecoverable && attemptsMade < job.options.effectiveAttempts
+        let stacktrace = "\(type(of: failure.error)): \(failure.reason)"
+        guard attemptsLeft else {
+            logger.warning("job failed", metadata: ["reason": "\(failure.reason)", "attempts": "\(attemptsMade)"])
+            let next = try await finish(job, token: token, target: "failed", value: failure.reason, stacktrace: stacktrace)
+            eventSink.yield(.failed(job, reason: failure.reason, willRetry: false))
+            return next
+        }
+        let delay = job.options.backoff?.delay(attemptsMade: attemptsMade, error: failure.error, job: job,
+                                               strategies: options.backoffStrategies) ?? .zero
+        logger.info("job attempt failed; retrying", metadata: [
+            "reason": "\(failure.reason)", "attempt": "\(attemptsMade)", "backoff": "\(delay)",
+        ])
+        let reply: RESPValue
+        if delay > .zero {
+            let now = EpochClock.milliseconds()
+            reply = try await client.run(
+                QueueScripts.moveToDelayed.script, keys: QueueScripts.moveToDelayed.keys(for: keys),
+                arguments: [
+                    .string(keys.jobKeyPrefix), .string(job.id), .integer(now), .integer(now + delay.milliseconds),
+                    .string(token), .string(failure.reason), .string(stacktrace),
+                ])
+        } else {
+            reply = try await client.run(
+                QueueScripts.retryJob.script, keys: QueueScripts.retryJob.keys(for: keys),
+                arguments: [
+                    .string(keys.jobKeyPrefix), .string(job.id), .string(token), .string(failure.reason),
+                    .string(stacktrace), .string(job.options.lifo ? "RPUSH" : "LPUSH"),
+                ])
+        }
+        state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+        try checkStatus(reply, job: job, step: delay > .zero ? "moveToDelayed" : "retryJob")
+        eventSink.yield(.failed(job, reason: failure.reason, willRetry: true))
+        return nil
+    }
+
+    /// Completes or fails a job for good with `moveToFinished.lua`, fetching the next job unless closing.
+    private func finish(_ job: Job, token: String, target: String, value: String, stacktrace: String) async throws -> Job? {
+        let retention = target == "completed" ? job.options.removeOnComplete : job.options.removeOnFail
+        let (keepCount, keepAge) = retention.scriptArguments
+        let fetchNext = !isClosing
+        // The next job is locked with the same token, as BullMQ does; locks are per job key.
+        let fetch = fetchArguments(token: token)
+        let reply = try await client.run(
+            QueueScripts.moveToFinished.script, keys: QueueScripts.moveToFinished.keys(for: keys),
+            arguments: [
+                .string(keys.jobKeyPrefix), .string(job.id), fetch[1], .string(target), .string(value), .string(token),
+                .integer(keepCount), .integer(keepAge), .string(fetchNext ? "1" : "0"), fetch[3], fetch[4], fetch[5],
+                fetch[6], .integer(Int64(job.options.effectiveAttempts)), .string(stacktrace),
+            ])
+        state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+        try checkStatus(reply, job: job, step: "moveToFinished")
+        guard fetchNext, case .array = reply, case .job(let next) = try decodeFetch(reply, token: token) else {
+            return nil
+        }
+        return next
+    }
+
+    /// Turns a script's negative status into an error naming the job and what happened.
+    private func checkStatus(_ reply: RESPValue, job: Job, step: String) throws {
+        guard case .integer(let code) = reply, code < 0 else { return }
+        let meaning: String
+        switch code {
+        case -1: meaning = "the job no longer exists"
+        case -2: meaning = "its lock was missing (it took longer than lockDuration without renewal and may run again)"
+        case -3: meaning = "it was not in the active list"
+        case -4: meaning = "it still has pending children"
+        case -6: meaning = "another worker holds its lock"
+        default: meaning = "status \(code)"
+        }
+        if code == -2 || code == -6 { eventSink.yield(.lockLost(jobId: job.id)) }
+        throw QueueError(.unexpectedScriptResult, "\(step) refused job \(job.id): \(meaning)")
+    }
+}

@@ -1,0 +1,302 @@
+import Logging
+import NIOConcurrencyHelpers
+
+/// Takes jobs from a BullMQ-compatible queue and runs a handler on each, `concurrency` at a time.
+///
+/// ```swift
+/// let client = try await RedisClient.connect(url: "redis://127.0.0.1:6379", disconnectedBehavior: .waitForReconnect)
+/// let worker = try Worker(queue: "emails", client: client, options: .init(concurrency: 10)) { job in
+///     try await send(to: job.data["to"]?.stringValue ?? "")
+///     return ["sent": true]
+/// }
+/// try await worker.run()          // until close() is called (for example from a SIGTERM handler)
+/// ```
+///
+/// Each job is locked while it runs (the lock is renewed every half `lockDuration`); a job whose worker dies is
+/// found by the stalled check and run again elsewhere. Finishing a job takes the next one in the same script, so a
+/// busy worker costs one round trip per job. An idle worker blocks on the queue's marker on a connection of its
+/// own, so a new job wakes it at once and a delayed job starts on time.
+public final class Worker: Sendable {
+    /// Runs one job; what it returns becomes the job's `returnvalue`.
+    public typealias Handler = @Sendable (Job) async throws -> JSONValue
+
+    /// The queue's Redis keys.
+    public let keys: QueueKeys
+    /// The connection the worker uses (configure it with `.waitForReconnect`).
+    public let client: RedisClient
+    /// The options the worker was created with.
+    public let options: WorkerOptions
+    /// What the worker reports while it runs. One consumer at a time.
+    public let events: AsyncStream<WorkerEvent>
+
+    let handler: Handler
+    let logger: Logger
+    let eventSink: AsyncStream<WorkerEvent>.Continuation
+    let workerID: String
+    let state = NIOLockedValueBox(State())
+
+    struct State {
+        var running = false
+        var closing = false
+        var tokenCounter = 0
+        /// Active jobs: id → lock token.
+        var active: [String: String] = [:]
+        /// Handler tasks by job id, so a forced close can cancel them.
+        var handlerTasks: [String: Task<JSONValue, any Error>] = [:]
+        /// The task blocked on the marker, if any slot is blocking.
+        var blocker: Task<Void, Never>?
+        /// Slots waiting for the blocker to wake them.
+        var sleepers: [CheckedContinuation<Void, Never>] = []
+        /// Called when run() has returned.
+        var finishedWaiters: [CheckedContinuation<Void, Never>] = []
+        var finished = false
+    }
+
+    /// Creates a worker; it takes no job until ``run()``.
+    ///
+    /// - Throws: ``QueueError`` `invalidQueueName`, or `invalidOption` for a concurrency below 1 or durations ≤ 0.
+    public init(queue: String, client: RedisClient, prefix: String = "bull", options: WorkerOptions = .init(),
+                logger: Logger = Logger(label: "tributary.worker"), handler: @escaping Handler) throws {
+        guard !queue.isEmpty, !queue.contains(":") else {
+            throw QueueError(.invalidQueueName, "queue name '\(queue)' must be non-empty and must not contain ':'")
+        }
+        guard options.concurrency >= 1 else { throw QueueError(.invalidOption, "concurrency must be at least 1") }
+        guard options.lockDuration > .zero, options.stalledInterval > .zero, options.drainDelay > .zero else {
+            throw QueueError(.invalidOption, "lockDuration, stalledInterval and drainDelay must be positive")
+        }
+        if let limiter = options.limiter, limiter.max < 1 || limiter.duration <= .zero {
+            throw QueueError(.invalidOption, "limiter.max must be at least 1 and limiter.duration positive")
+        }
+        self.keys = QueueKeys(prefix: prefix, queueName: queue)
+        self.client = client
+        self.options = options
+        self.handler = handler
+        self.workerID = Self.randomID()
+        var logger = logger
+        logger[metadataKey: "queue"] = .string(queue)
+        self.logger = logger
+        (events, eventSink) = AsyncStream.makeStream(of: WorkerEvent.self, bufferingPolicy: .bufferingNewest(1000))
+    }
+
+    /// Takes and runs jobs until ``close(timeout:)`` is called or the calling task is cancelled.
+    ///
+    /// - Throws: ``RedisClientError`` if the server cannot hold queues (see ``RedisClient/checkQueueRequirements()``).
+    public func run() async throws {
+        let alreadyRunning = state.withLockedValue { state in
+            defer { state.running = true }
+            return state.running
+        }
+        guard !alreadyRunning else { throw QueueError(.invalidOption, "the worker is already running") }
+        try await client.checkQueueRequirements()
+        logger.info("worker started", metadata: ["concurrency": "\(options.concurrency)", "worker": "\(workerID)"])
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.maintenanceLoop() }
+                for _ in 0..<options.concurrency {
+                    group.addTask { await self.slotLoop() }
+                }
+                // The maintenance loop ends with the slots: wait for the slots, then stop it.
+                for _ in 0...options.concurrency {
+                    await group.next()
+                    if isClosing && state.withLockedValue({ $0.active.isEmpty }) { group.cancelAll() }
+                }
+            }
+        } onCancel: {
+            self.beginClosing()
+        }
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            state.running = false
+            defer { state.finishedWaiters = [] }
+            return state.finishedWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+        eventSink.finish()
+        logger.info("worker stopped")
+    }
+
+    /// Stops taking jobs, waits up to `timeout` for running jobs to finish, then cancels the rest (their locks
+    /// expire and the stalled check hands them to another worker). Returns once ``run()`` has returned.
+    public func close(timeout: Duration = .seconds(30)) async {
+        beginClosing()
+        let finished = Task { await self.waitUntilFinished() }
+        let deadline = Task {
+            try? await Task.sleep(for: timeout)
+            if !Task.isCancelled { self.cancelHandlers() }
+        }
+        await finished.value
+        deadline.cancel()
+    }
+
+    /// Stops at once: cancels running handlers without waiting (their jobs stall and run again elsewhere).
+    public func close(force: Bool) async {
+        guard force else { return await close() }
+        beginClosing()
+        cancelHandlers()
+        await waitUntilFinished()
+    }
+
+    var isClosing: Bool { state.withLockedValue { $0.closing } }
+
+    func beginClosing() {
+        let (blocker, sleepers) = state.withLockedValue { state in
+            state.closing = true
+            defer { state.sleepers = [] }
+            return (state.blocker, state.sleepers)
+        }
+        blocker?.cancel()
+        for sleeper in sleepers { sleeper.resume() }
+    }
+
+    private func cancelHandlers() {
+        for task in state.withLockedValue({ Array($0.handlerTasks.values) }) { task.cancel() }
+    }
+
+    private func waitUntilFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLockedValue { state -> Bool in
+                if state.finished || !state.running { return true }
+                state.finishedWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    // MARK: Taking jobs
+
+    /// One unit of concurrency: take a job, run it, and keep going with the next job the finish step returned.
+    private func slotLoop() async {
+        var next: Job?
+        while !isClosing {
+            if next == nil {
+                do {
+                    next = try await takeJob()
+                } catch {
+                    report(error, "taking a job")
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                }
+            }
+            guard let job = next else { continue }
+            next = await process(job)
+        }
+    }
+
+    /// Takes the next job, or waits for work and returns `nil`.
+    private func takeJob() async throws -> Job? {
+        let token = nextToken()
+        let reply = try await client.run(
+            QueueScripts.moveToActive.script, keys: QueueScripts.moveToActive.keys(for: keys),
+            arguments: fetchArguments(token: token))
+        switch try decodeFetch(reply, token: token) {
+        case .job(let job): return job
+        case .rateLimited(let ttl):
+            try? await Task.sleep(for: ttl)
+        case .empty(let nextDelayedAt):
+            await waitForWork(nextDelayedAt: nextDelayedAt)
+        }
+        return nil
+    }
+
+    enum Fetch {
+        case job(Job)
+        case rateLimited(Duration)
+        case empty(nextDelayedAt: Int64)
+    }
+
+    /// The ARGV tail shared by moveToActive and moveToFinished's fetch: now, token, lock, limiter, name.
+    func fetchArguments(token: String) -> [RedisArgument] {
+        [
+            .string(keys.jobKeyPrefix), .integer(EpochClock.milliseconds()), .string(token),
+            .integer(options.lockDuration.milliseconds), .integer(Int64(options.limiter?.max ?? 0)),
+            .integer(options.limiter?.duration.milliseconds ?? 0), .string(options.name ?? ""),
+        ]
+    }
+
+    /// Reads `{fields, jobId, rateLimitTtl, nextDelayedAt}` and registers a taken job as active.
+    func decodeFetch(_ reply: RESPValue, token: String) throws -> Fetch {
+        guard let parts = reply.array, parts.count == 4 else {
+            throw QueueError(.unexpectedScriptResult, "a job fetch returned \(reply)")
+        }
+        if let id = parts[1].string, case .bulkString = parts[1] {
+            let job = Job(id: id, queue: keys, flatFields: parts[0].array ?? [])
+                ?? Job(id: id, queue: keys, fields: [:])
+            state.withLockedValue { $0.active[id] = token }
+            return .job(job)
+        }
+        if let ttl = parts[2].int, ttl > 0 { return .rateLimited(.milliseconds(ttl)) }
+        return .empty(nextDelayedAt: Int64(parts[3].int ?? 0))
+    }
+
+    /// Blocks until the marker says a job is ready or a delayed job is due, or `drainDelay` passes. Only one slot
+    /// blocks on Redis; the others sleep until it wakes.
+    private func waitForWork(nextDelayedAt: Int64) async {
+        let role: Task<Void, Never>? = state.withLockedValue { state in
+            guard !state.closing, state.blocker == nil else { return nil }
+            let task = Task { await self.blockOnMarker(nextDelayedAt: nextDelayedAt) }
+            state.blocker = task
+            return task
+        }
+        if let role {
+            await role.value
+            let sleepers = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+                state.blocker = nil
+                defer { state.sleepers = [] }
+                return state.sleepers
+            }
+            for sleeper in sleepers { sleeper.resume() }
+        } else {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let wakeNow = state.withLockedValue { state -> Bool in
+                    if state.closing || state.blocker == nil { return true }
+                    state.sleepers.append(continuation)
+                    return false
+                }
+                if wakeNow { continuation.resume() }
+            }
+        }
+    }
+
+    private func blockOnMarker(nextDelayedAt: Int64) async {
+        var timeout = options.drainDelay
+        if nextDelayedAt > 0 {
+            let untilDue = Duration.milliseconds(max(nextDelayedAt - EpochClock.milliseconds(), 0))
+            timeout = min(timeout, untilDue)
+        }
+        // BZPOPMIN takes seconds; Redis 7 accepts fractions down to 1 ms.
+        let seconds = max(Double(timeout.milliseconds) / 1000, 0.001)
+        do {
+            _ = try await client.send(RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds)))
+        } catch is CancellationError {
+        } catch let error as RedisClientError where error.code == .connectionClosed && isClosing {
+        } catch {
+            if !isClosing {
+                report(error, "waiting for jobs")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func nextToken() -> String {
+        let counter = state.withLockedValue { state -> Int in
+            state.tokenCounter += 1
+            return state.tokenCounter
+        }
+        return "\(workerID):\(counter)"
+    }
+
+    func report(_ error: any Error, _ doing: String) {
+        logger.error("error while \(doing)", metadata: ["error": "\(error)"])
+        eventSink.yield(.error("\(doing): \(error)"))
+    }
+
+    private static func randomID() -> String {
+        (0..<4).map { _ in
+            let hex = String(UInt32.random(in: .min ... .max), radix: 16)
+            return String(repeating: "0", count: 8 - hex.count) + hex
+        }.joined()
+    }
+}

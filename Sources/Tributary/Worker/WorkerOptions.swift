@@ -1,0 +1,103 @@
+/// How a ``Worker`` runs; every default is BullMQ's.
+public struct WorkerOptions: Sendable {
+    /// A rate limit: at most `max` jobs started per `duration`, across every worker of the queue.
+    public struct RateLimit: Sendable, Hashable {
+        public var max: Int
+        public var duration: Duration
+        public init(max: Int, duration: Duration) {
+            self.max = max
+            self.duration = duration
+        }
+    }
+
+    /// A custom backoff: given the attempts made so far (1 after the first failure) and the error, the wait before
+    /// the next attempt.
+    public typealias BackoffStrategy = @Sendable (_ attemptsMade: Int, _ error: any Error, _ job: Job) -> Duration
+
+    /// How many jobs this worker runs at once.
+    public var concurrency = 1
+    /// How long a job's lock lasts; it is renewed every half of it while the job runs.
+    public var lockDuration: Duration = .seconds(30)
+    /// How often active jobs are checked for stalls (lost locks).
+    public var stalledInterval: Duration = .seconds(30)
+    /// How many times a job may stall before it fails with "job stalled more than allowable limit".
+    public var maxStalledCount = 1
+    /// The longest a worker blocks waiting for a job before looking again.
+    public var drainDelay: Duration = .seconds(5)
+    /// An optional rate limit.
+    public var limiter: RateLimit?
+    /// A name stored in each job it takes (`pb`) and given to its Redis connection.
+    public var name: String?
+    /// Custom backoff strategies by type name (`JobOptions.Backoff.custom(type:)`).
+    public var backoffStrategies: [String: BackoffStrategy] = [:]
+
+    /// Creates options with BullMQ's defaults.
+    public init(concurrency: Int = 1, lockDuration: Duration = .seconds(30), stalledInterval: Duration = .seconds(30),
+                maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5), limiter: RateLimit? = nil, name: String? = nil,
+                backoffStrategies: [String: BackoffStrategy] = [:]) {
+        self.concurrency = concurrency
+        self.lockDuration = lockDuration
+        self.stalledInterval = stalledInterval
+        self.maxStalledCount = maxStalledCount
+        self.drainDelay = drainDelay
+        self.limiter = limiter
+        self.name = name
+        self.backoffStrategies = backoffStrategies
+    }
+}
+
+/// Throw this from a handler to fail the job at once, skipping any attempts left.
+public struct UnrecoverableError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// What a worker reports while it runs.
+public enum WorkerEvent: Sendable {
+    /// A job was taken and its handler started.
+    case active(Job)
+    /// A job completed with this value.
+    case completed(Job, JSONValue)
+    /// An attempt failed; `willRetry` tells whether another attempt follows.
+    case failed(Job, reason: String, willRetry: Bool)
+    /// Jobs found stalled by this worker's check and put back to wait.
+    case stalled(jobIds: [String])
+    /// The lock of a running job was lost (another worker may run it again).
+    case lockLost(jobId: String)
+    /// A Redis or internal error; the worker keeps going.
+    case error(String)
+}
+
+extension JobOptions.Retention {
+    /// The keep-count and keep-age arguments of `moveToFinished.lua`.
+    var scriptArguments: (count: Int64, ageSeconds: Int64) {
+        switch self {
+        case .keepAll: return (-1, 0)
+        case .removeAll: return (0, 0)
+        case .keepLast(let count): return (Int64(count), 0)
+        case .keepFor(let age, let count): return (count.map(Int64.init) ?? -1, max(1, age.milliseconds / 1000))
+        }
+    }
+}
+
+extension JobOptions.Backoff {
+    /// The wait before the next attempt after `attemptsMade` failed ones, BullMQ's formulas: fixed `delay`,
+    /// exponential `2^(attemptsMade-1) * delay`, each lowered by up to `jitter` of itself at random.
+    func delay(attemptsMade: Int, error: any Error, job: Job, strategies: [String: WorkerOptions.BackoffStrategy]) -> Duration? {
+        func jittered(_ base: Duration, _ jitter: Double) -> Duration {
+            guard jitter > 0 else { return base }
+            let milliseconds = Double(base.milliseconds)
+            return .milliseconds(Int64((milliseconds * (1 - jitter) + Double.random(in: 0..<1) * milliseconds * jitter).rounded(.down)))
+        }
+        switch self {
+        case .fixed(let delay, let jitter):
+            return jittered(delay, jitter)
+        case .exponential(let delay, let jitter):
+            let factor = Int64(1) << Int64(min(max(attemptsMade - 1, 0), 40))
+            return jittered(.milliseconds(delay.milliseconds * factor), jitter)
+        case .custom(let type, _):
+            return strategies[type].map { $0(attemptsMade, error, job) }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+import Synchronization
+import Testing
+@testable import Tributary
+
+/// A worker against a real redis-server: what it stores, how it retries, fails, waits and stops.
+@Suite("Worker")
+struct WorkerTests {
+    /// A fresh server, a queue named `jobs`, and a client for the worker that waits through reconnects.
+    private func withQueue(_ body: (Queue, RedisClient) async throws -> Void) async throws {
+        try await withRedisServer { server in
+            var configuration = try RedisConfiguration(url: server.unixURL)
+            configuration.disconnectedBehavior = .waitForReconnect
+            let client = try await RedisClient.connect(configuration)
+            let queue = try Queue("jobs", client: client)
+            do {
+                try await body(queue, client)
+            } catch {
+                await client.close()
+                throw error
+            }
+            await client.close()
+        }
+    }
+
+    /// Runs `worker` while `body` runs, then closes it.
+    private func running<T>(_ worker: Worker, _ body: () async throws -> T) async throws -> T {
+        let runner = Task { try await worker.run() }
+        do {
+            let result = try await body()
+            await worker.close(timeout: .seconds(5))
+            try await runner.value
+            return result
+        } catch {
+            await worker.close(force: true)
+            throw error
+        }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
+    private func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
+    }
+
+    @Test("a job runs once; its hash gets returnvalue, finishedOn, atm and ats, as BullMQ stores them")
+    func completesJobs() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { job in
+                ["doubled": .int((job.data["n"]?.intValue ?? 0) * 2)]
+            }
+            let job = try await queue.add("double", data: ["n": 21])
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .completed })
+            }
+            let done = try #require(try await queue.getJob(job.id))
+            #expect(done.returnValue == ["doubled": 42])
+            #expect(done.fields["returnvalue"] == #"{"doubled":42}"#)
+            #expect(done.attemptsMade == 1 && done.attemptsStarted == 1)
+            #expect(done.finishedOn != nil && done.processedOn != nil)
+            let counts = try await queue.getJobCounts()
+            #expect(counts.completed == 1 && counts.active == 0 && counts.waiting == 0)
+            let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
+            let names = events.compactMap { $0.array?[1].array?[1].string }
+            #expect(names.starts(with: ["added", "waiting", "active", "completed"]))
+        }
+    }
+
+    @Test("concurrency N runs N jobs at once, never more")
+    func concurrency() async throws {
+        try await withQueue { queue, client in
+            let running = Mutex((now: 0, peak: 0))
+            let worker = try Worker(queue: "jobs", client: client, options: .init(concurrency: 4)) { _ in
+                running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                try await Task.sleep(for: .milliseconds(150))
+                running.withLock { $0.now -= 1 }
+                return .null
+            }
+            try await queue.addBulk((0..<12).map { _ in JobRequest("slow") })
+            try await self.running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getJobCounts().completed == 12 })
+            }
+            #expect(running.withLock { $0.peak } == 4)
+        }
+    }
+
+    @Test("a failing job is retried until its attempts run out; each failure is recorded")
+    func retries() async throws {
+        try await withQueue { queue, client in
+            let calls = Mutex(0)
+            let worker = try Worker(queue: "jobs", client: client) { _ in
+                let call = calls.withLock { $0 += 1; return $0 }
+                if call < 3 { throw TestFailure("flaky \(call)") }
+                return "ok"
+            }
+            let job = try await queue.add("flaky", options: .init(attempts: 3))
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .completed })
+            }
+            let done = try #require(try await queue.getJob(job.id))
+            #expect(done.attemptsMade == 3 && done.attemptsStarted == 3)
+            #expect(done.stacktrace.count == 2 && done.stacktrace[1].contains("flaky 2"))
+            #expect(done.failedReason == "flaky 2")
+        }
+    }
+
+    @Test("attempts exhausted: failed with the last reason, retries-exhausted emitted")
+    func exhausted() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in throw TestFailure("always broken") }
+            let job = try await queue.add("doomed", options: .init(attempts: 2))
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .failed })
+            }
+            let failed = try #require(try await queue.getJob(job.id))
+            #expect(failed.failedReason == "always broken" && failed.attemptsMade == 2)
+            let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
+            #expect(events.contains { $0.array?[1].array?[1].string == "retries-exhausted" })
+        }
+    }
+
+    @Test("a fixed backoff waits in the delayed set between attempts")
+    func fixedBackoff() async throws {
+        try await withQueue { queue, client in
+            let starts = Mutex<[ContinuousClock.Instant]>([])
+            let worker = try Worker(queue: "jobs", client: client) { _ in
+                let count = starts.withLock { $0.append(.now); return $0.count }
+                if count == 1 { throw TestFailure("first try fails") }
+                return .null
+            }
+            let job = try await queue.add("later", options: .init(attempts: 2, backoff: .fixed(delay: .milliseconds(400))))
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .completed })
+            }
+            let times = starts.withLock { $0 }
+            #expect(times.count == 2)
+            #expect(times[1] - times[0] >= .milliseconds(390))
+            let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
+            #expect(events.contains { $0.array?[1].array?[1].string == "delayed" })
+        }
+    }
+
+    @Test("backoff formulas: fixed, exponential 2^(n-1)·d, jitter within bounds, custom strategies")
+    func backoffFormulas() throws {
+        let job = Job(id: "1", queue: QueueKeys(queueName: "q"), fields: [:])
+        let error = TestFailure("x")
+        let exponential = JobOptions.Backoff.exponential(delay: .milliseconds(100))
+        #expect((1...4).map { exponential.delay(attemptsMade: $0, error: error, job: job, strategies: [:]) }
+            == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800)])
+        #expect(JobOptions.Backoff.fixed(delay: .seconds(1)).delay(attemptsMade: 5, error: error, job: job, strategies: [:]) == .seconds(1))
+        for _ in 0..<50 {
+            let jittered = try #require(JobOptions.Backoff.fixed(delay: .milliseconds(1000), jitter: 0.5)
+                .delay(attemptsMade: 1, error: error, job: job, strategies: [:]))
+            #expect(jittered >= .milliseconds(500) && jittered <= .milliseconds(1000))
+        }
+        let custom = JobOptions.Backoff.custom(type: "linear")
+        #expect(custom.delay(attemptsMade: 3, error: error, job: job, strategies: ["linear": { n, _, _ in .seconds(n) }]) == .seconds(3))
+    }
+
+    @Test("UnrecoverableError fails the job at once, skipping attempts left")
+    func unrecoverable() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in throw UnrecoverableError("card declined") }
+            let job = try await queue.add("charge", options: .init(attempts: 5))
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .failed })
+            }
+            let failed = try #require(try await queue.getJob(job.id))
+            #expect(failed.attemptsMade == 1 && failed.failedReason == "card declined")
+        }
+    }
+
+    @Test("a job past its timeout is cancelled and fails with a timeout reason; the worker goes on")
+    func timeout() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { job in
+                if job.name == "hang" { try await Task.sleep(for: .seconds(30)) }
+                return "done"
+            }
+            let hung = try await queue.add("hang", options: .init(timeout: .milliseconds(200)))
+            let next = try await queue.add("quick")
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(next.id) == .completed })
+                #expect(try await eventually { try await queue.getState(hung.id) == .failed })
+            }
+            #expect(try await queue.getJob(hung.id)?.failedReason?.contains("timed out after") == true)
+        }
+    }
+
+    @Test("a job with data that is not JSON fails with a clear reason, and the worker lives on")
+    func badPayload() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in "fine" }
+            // A foreign producer's mistake, written by hand.
+            try await client.send(RedisCommand("HSET", "bull:jobs:bad-1", "name", "oops", "data", "{broken", "opts", "{}", "timestamp", "1"))
+            try await client.send(RedisCommand("LPUSH", "bull:jobs:wait", "bad-1"))
+            try await client.send(RedisCommand("HSET", "bull:jobs:bad-2", "timestamp", "1"))
+            try await client.send(RedisCommand("LPUSH", "bull:jobs:wait", "bad-2"))
+            let good = try await queue.add("good")
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(good.id) == .completed })
+                #expect(try await eventually { try await queue.getJobCounts().failed == 2 })
+            }
+            #expect(try await queue.getJob("bad-1")?.failedReason?.contains("data is not valid JSON") == true)
+            #expect(try await queue.getJob("bad-2")?.failedReason?.contains("no 'name' field") == true)
+        }
+    }
+
+    @Test("order: LIFO first, then FIFO, then priorities from 1 up")
+    func order() async throws {
+        try await withQueue { queue, client in
+            let seen = Mutex<[String]>([])
+            try await queue.add("p3", options: .init(priority: 3))
+            try await queue.add("fifo-1")
+            try await queue.add("p1", options: .init(priority: 1))
+            try await queue.add("fifo-2")
+            try await queue.add("lifo", options: .init(lifo: true))
+            try await queue.add("p2", options: .init(priority: 2))
+            let worker = try Worker(queue: "jobs", client: client) { job in
+                seen.withLock { $0.append(job.name) }
+                return .null
+            }
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getJobCounts().completed == 6 })
+            }
+            #expect(seen.withLock { $0 } == ["lifo", "fifo-1", "fifo-2", "p1", "p2", "p3"])
+        }
+    }
+
+    @Test("a delayed job starts once due, not before, while the worker sits idle")
+    func delayedStartsOnTime() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in .null }
+            try await running(worker) { () async throws in
+                try await Task.sleep(for: .milliseconds(100))  // the worker is blocked on the marker now
+                let job = try await queue.add("later", options: .init(delay: .milliseconds(600)))
+                #expect(try await eventually { try await queue.getState(job.id) == .completed })
+                let done = try #require(try await queue.getJob(job.id))
+                let waited = (done.processedOn ?? 0) - done.timestamp
+                #expect(waited >= 600 && waited < 2000, "waited \(waited) ms")
+            }
+        }
+    }
+
+    @Test("a new job wakes an idle worker at once")
+    func wakesOnAdd() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client, options: .init(drainDelay: .seconds(30))) { _ in .null }
+            try await running(worker) { () async throws in
+                try await Task.sleep(for: .milliseconds(200))
+                let job = try await queue.add("now")
+                #expect(try await eventually(.seconds(2)) { try await queue.getState(job.id) == .completed })
+                let done = try #require(try await queue.getJob(job.id))
+                #expect((done.processedOn ?? 0) - done.timestamp < 1000)
+            }
+        }
+    }
+
+    @Test("removeOnComplete keeps the newest N; removeAll deletes the job")
+    func autoRemoval() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in .null }
+            try await queue.addBulk((0..<5).map { _ in JobRequest("kept", options: .init(removeOnComplete: .keepLast(2))) })
+            let gone = try await queue.add("gone", options: .init(removeOnComplete: .removeAll))
+            try await running(worker) { () async throws in
+                #expect(try await eventually {
+                    let counts = try await queue.getJobCounts()
+                    return counts.active == 0 && counts.waiting == 0
+                })
+            }
+            #expect(try await queue.getJobCounts().completed == 2)
+            #expect(try await queue.getJob("1") == nil)
+            #expect(try await queue.getJob(gone.id) == nil)
+            #expect(try await client.send(RedisCommand("ZRANGE", "bull:jobs:completed", 0, -1)).array?.count == 2)
+        }
+    }
+
+    @Test("close() waits for the running job to finish")
+    func gracefulClose() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in
+                try await Task.sleep(for: .milliseconds(400))
+                return "finished"
+            }
+            let job = try await queue.add("slow")
+            let runner = Task { try await worker.run() }
+            #expect(try await eventually { try await queue.getState(job.id) == .active })
+            await worker.close(timeout: .seconds(5))
+            try await runner.value
+            #expect(try await queue.getState(job.id) == .completed)
+        }
+    }
+
+    @Test("the rate limiter spaces jobs: at most 2 per 500 ms")
+    func rateLimit() async throws {
+        try await withQueue { queue, client in
+            let options = WorkerOptions(concurrency: 5, limiter: .init(max: 2, duration: .milliseconds(500)))
+            let worker = try Worker(queue: "jobs", client: client, options: options) { _ in .null }
+            try await queue.addBulk((0..<6).map { _ in JobRequest("limited") })
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getJobCounts().completed == 6 })
+            }
+            var starts: [Int64] = []
+            for id in 1...6 { starts.append(try await queue.getJob(String(id))?.processedOn ?? 0) }
+            starts.sort()
+            // Any three starts span at least one window.
+            for index in 2..<starts.count {
+                #expect(starts[index] - starts[index - 2] >= 450, "\(starts)")
+            }
+        }
+    }
+
+    @Test("a job whose worker vanished is found stalled and run again; beyond maxStalledCount it fails")
+    func stalledJobs() async throws {
+        try await withQueue { queue, client in
+            let job = try await queue.add("orphan")
+            let twice = try await queue.add("orphan-twice")
+            // A worker that takes both jobs with short locks and then disappears without finishing them.
+            for id in [job.id, twice.id] {
+                let reply = try await client.run(QueueScripts.moveToActive.script, keys: QueueScripts.moveToActive.keys(for: queue.keys),
+                    arguments: [.string(queue.keys.jobKeyPrefix), .integer(EpochClock.milliseconds()), .string("ghost:\(id)"),
+                                .integer(100), 0, 0, ""])
+                #expect(reply.array?[1].string == id)
+            }
+            // `orphan-twice` already stalled once before.
+            try await client.send(RedisCommand("HSET", .string(queue.keys.job(twice.id)), "stc", "1"))
+            let worker = try Worker(queue: "jobs", client: client, options: .init(stalledInterval: .milliseconds(300))) { _ in "recovered" }
+            try await running(worker) { () async throws in
+                #expect(try await eventually { try await queue.getState(job.id) == .completed })
+                #expect(try await eventually { try await queue.getState(twice.id) == .failed })
+            }
+            #expect(try await queue.getJob(job.id)?.returnValue == "recovered")
+            #expect(try await queue.getJob(twice.id)?.failedReason == "job stalled more than allowable limit")
+            let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
+            #expect(events.filter { $0.array?[1].array?[1].string == "stalled" }.count == 2)
+        }
+    }
+}
+
+/// An error a test handler throws.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
