@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 
 /// Takes jobs from a BullMQ-compatible queue and runs a handler on each, `concurrency` at a time.
 ///
@@ -16,7 +17,10 @@ import NIOConcurrencyHelpers
 /// found by the stalled check and run again elsewhere. Finishing a job takes the next one in the same script, so a
 /// busy worker costs one round trip per job. An idle worker blocks on the queue's marker on a connection of its
 /// own, so a new job wakes it at once and a delayed job starts on time.
-public final class Worker: Sendable {
+///
+/// `Worker` is a ServiceLifecycle `Service`: in a `ServiceGroup` with `gracefulShutdownSignals: [.sigterm, .sigint]`,
+/// SIGTERM or Ctrl-C stops it gracefully (no new jobs; running jobs finish).
+public final class Worker: Service, Sendable {
     /// Runs one job; what it returns becomes the job's `returnvalue`.
     public typealias Handler = @Sendable (Job) async throws -> JSONValue
 
@@ -89,6 +93,24 @@ public final class Worker: Sendable {
         guard !alreadyRunning else { throw QueueError(.invalidOption, "the worker is already running") }
         try await client.checkQueueRequirements()
         logger.info("worker started", metadata: ["concurrency": "\(options.concurrency)", "worker": "\(workerID)"])
+        await withGracefulShutdownHandler {
+            await runSlots()
+        } onGracefulShutdown: {
+            self.logger.info("graceful shutdown requested: finishing active jobs")
+            self.beginClosing()
+        }
+        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            state.running = false
+            defer { state.finishedWaiters = [] }
+            return state.finishedWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+        eventSink.finish()
+        logger.info("worker stopped")
+    }
+
+    private func runSlots() async {
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.maintenanceLoop() }
@@ -104,15 +126,6 @@ public final class Worker: Sendable {
         } onCancel: {
             self.beginClosing()
         }
-        let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-            state.finished = true
-            state.running = false
-            defer { state.finishedWaiters = [] }
-            return state.finishedWaiters
-        }
-        for waiter in waiters { waiter.resume() }
-        eventSink.finish()
-        logger.info("worker stopped")
     }
 
     /// Stops taking jobs, waits up to `timeout` for running jobs to finish, then cancels the rest (their locks
