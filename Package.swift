@@ -53,6 +53,7 @@ let package = Package(
             name: "TributaryBenchmarks",
             dependencies: [
                 "Tributary",
+                "EchoWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -62,10 +63,20 @@ let package = Package(
             dependencies: ["Tributary"],
             path: "Examples/Pipelining"
         ),
+        .executableTarget(
+            name: "EchoWorker",
+            dependencies: [
+                "Tributary",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/EchoWorker"
+        ),
         .testTarget(
             name: "TributaryTests",
             dependencies: [
                 "Tributary",
+                "EchoWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
