@@ -7,6 +7,16 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# The Python interop peer (Tests/TributaryTests/Python) needs `python3 -m venv`, which Debian ships separately.
+venv_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv"
+bullmq_pin="3.4.4"
+venv_ready() {
+    [ "$("$venv_dir/bin/python" -I -c 'from importlib.metadata import version; print(version("bullmq"))' 2>/dev/null)" = "$bullmq_pin" ]
+}
+if ! venv_ready && ! python3 -I -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    missing+=(python3-venv)
+fi
 if ((${#missing[@]})); then
     echo "setup: installing ${missing[*]}"
     sudo=""
@@ -22,3 +32,18 @@ if ! command -v swift >/dev/null 2>&1; then
     done
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: Swift 6 is required (https://www.swift.org/install/linux/)" >&2; exit 1; }
+
+if ! venv_ready; then
+    echo "setup: creating .venv with bullmq==$bullmq_pin"
+    venv_log="$(mktemp)"
+    if ! { python3 -m venv --clear "$venv_dir" && "$venv_dir/bin/pip" install --quiet "bullmq==$bullmq_pin"; } >"$venv_log" 2>&1 \
+        || ! venv_ready; then
+        cat "$venv_log" >&2
+        rm -f "$venv_log"
+        echo "setup: could not install bullmq==$bullmq_pin into $venv_dir" >&2
+        exit 1
+    fi
+    rm -f "$venv_log"
+fi
+unset -f venv_ready
+unset venv_dir bullmq_pin venv_log

@@ -1,0 +1,327 @@
+#!/usr/bin/env python3
+"""Tributary's Python interop peer: drives the `bullmq` 3.4.4 package for the Swift test suite.
+
+Usage: peer.py SUBCOMMAND --redis URL --queue NAME [--prefix bull] [options]
+
+Every subcommand prints exactly one JSON document on stdout, logs to stderr and exits with
+status 0 on success, 1 on an error, 2 on bad arguments (argparse) and 3 on a timeout.
+Arguments that take JSON (`--jobs`, `--tree`) also accept `@PATH` to read the JSON from a file.
+
+Subcommands:
+  add        --jobs JSON          Queue.add for each {"name", "data", "opts"}; prints [{"id"}, ...]
+  add-bulk   --jobs JSON          the same through Queue.addBulk
+  work       --count N [--concurrency C] [--timeout S] [--fail-names a,b] [--fail-times K]
+                                  runs a Worker until N final outcomes; prints {"completed", "failed"}
+  counts                          Queue.getJobCounts for every state
+  job        --id ID              Job.fromId: the job's public fields and state, or null
+  wait-finished --ids a,b --timeout S
+                                  polls until every job is completed or failed
+  flow       --tree JSON          FlowProducer.add; prints {"id", "name", "queue", "children"}
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+import bullmq
+from bullmq import FlowProducer, Job, Queue, UnrecoverableError, Worker
+
+EXIT_ERROR = 1
+EXIT_TIMEOUT = 3
+
+# Every state Queue.getJobCounts understands in 3.4.4 ('paused' is the legacy v5 list).
+COUNT_STATES = ["waiting", "active", "completed", "failed", "delayed", "prioritized",
+                "waiting-children", "paused"]
+
+
+class PeerError(Exception):
+    """A failure reported to the caller as a message on stderr and a nonzero exit status."""
+
+    def __init__(self, message, status=EXIT_ERROR):
+        super().__init__(message)
+        self.status = status
+
+
+def log(message):
+    """Writes one diagnostic line to stderr (stdout is reserved for the JSON result)."""
+    print(f"peer: {message}", file=sys.stderr, flush=True)
+
+
+def load_json_argument(text, option):
+    """Parses a JSON command-line value; `@PATH` reads the JSON from that file."""
+    try:
+        if text.startswith("@"):
+            with open(text[1:], "r", encoding="utf-8") as handle:
+                text = handle.read()
+        return json.loads(text)
+    except (OSError, ValueError) as error:
+        raise PeerError(f"{option}: invalid JSON ({error})") from error
+
+
+def connection_options(args):
+    """The options shared by Queue, Worker and FlowProducer: the connection URL and key prefix."""
+    return {"connection": args.redis, "prefix": args.prefix}
+
+
+def job_id_text(job_id):
+    """Job ids as strings (the add scripts return strings; be tolerant of integers)."""
+    return None if job_id is None else str(job_id)
+
+
+def parse_job_list(args):
+    """Validates `--jobs`: a JSON array of objects with a string name, any data and optional opts."""
+    jobs = load_json_argument(args.jobs, "--jobs")
+    if not isinstance(jobs, list):
+        raise PeerError("--jobs must be a JSON array")
+    for index, job in enumerate(jobs):
+        if not isinstance(job, dict) or not isinstance(job.get("name"), str):
+            raise PeerError(f"--jobs[{index}] must be an object with a string \"name\"")
+        if not isinstance(job.get("opts") or {}, dict):
+            raise PeerError(f"--jobs[{index}].opts must be an object")
+    return jobs
+
+
+async def command_add(args):
+    """Adds the jobs one by one with Queue.add, in order."""
+    jobs = parse_job_list(args)
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        added = []
+        for job in jobs:
+            result = await queue.add(job["name"], job.get("data"), job.get("opts") or {})
+            added.append({"id": job_id_text(result.id)})
+        return added
+    finally:
+        await queue.close()
+
+
+async def command_add_bulk(args):
+    """Adds all the jobs in one MULTI with Queue.addBulk."""
+    jobs = parse_job_list(args)
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        entries = [{"name": job["name"], "data": job.get("data"), "opts": job.get("opts") or {}}
+                   for job in jobs]
+        added = await queue.addBulk(entries)
+        return [{"id": job_id_text(job.id)} for job in added]
+    finally:
+        await queue.close()
+
+
+def is_final_failure(job, error):
+    """Whether a 'failed' worker event is the job's last attempt (no retry will follow)."""
+    if isinstance(error, UnrecoverableError) or getattr(job, "discarded", False):
+        return True
+    attempts = job.opts.get("attempts") or 1
+    return job.attemptsMade >= attempts
+
+
+async def command_work(args):
+    """Runs a Worker until `--count` jobs reached a final outcome, then closes it cleanly."""
+    if args.count < 1:
+        raise PeerError("--count must be at least 1")
+    fail_names = {name for name in (args.fail_names or "").split(",") if name}
+    completed, failed = [], []
+    finished = asyncio.Event()
+    state = {"timedOut": False}
+
+    async def process(job, token):
+        if job.name in fail_names and (args.fail_times is None or job.attemptsMade < args.fail_times):
+            raise Exception(f"python failure {job.name}")
+        return {"by": "python", "name": job.name, "data": job.data, "attempt": job.attemptsMade}
+
+    def on_completed(job, result):
+        completed.append({"id": job_id_text(job.id), "name": job.name, "returnvalue": result})
+        if len(completed) + len(failed) >= args.count:
+            finished.set()
+
+    def on_failed(job, error):
+        if not is_final_failure(job, error):
+            log(f"job {job.id} ({job.name}) failed attempt {job.attemptsMade}: {error}; will retry")
+            return
+        failed.append({"id": job_id_text(job.id), "name": job.name, "failedReason": str(error),
+                       "attemptsMade": job.attemptsMade})
+        if len(completed) + len(failed) >= args.count:
+            finished.set()
+
+    def on_timeout():
+        state["timedOut"] = True
+        finished.set()
+
+    options = connection_options(args)
+    options["concurrency"] = args.concurrency
+    worker = Worker(args.queue, process, options)
+    worker.on("completed", on_completed)
+    worker.on("failed", on_failed)
+    worker.on("error", lambda error, *rest: log(f"worker error: {error!r}"))
+    timer = asyncio.get_running_loop().call_later(args.timeout, on_timeout)
+    # Awaited directly (no wait_for wrapper) so close() starts before the worker loop fetches again.
+    await finished.wait()
+    timer.cancel()
+    await worker.close(force=state["timedOut"])
+    if state["timedOut"]:
+        raise PeerError(f"work timed out after {args.timeout}s with {len(completed)} completed and "
+                        f"{len(failed)} failed of {args.count}: "
+                        + json.dumps({"completed": completed, "failed": failed}), EXIT_TIMEOUT)
+    return {"completed": completed, "failed": failed}
+
+
+async def command_counts(args):
+    """Queue.getJobCounts for every state listed in COUNT_STATES."""
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        counts = await queue.getJobCounts(*COUNT_STATES)
+        return {state: counts.get(state, 0) for state in COUNT_STATES}
+    finally:
+        await queue.close()
+
+
+def describe_job(job, state):
+    """The public fields of a Job as JSON (opts without the None values Python's Job adds)."""
+    return {
+        "id": job_id_text(job.id),
+        "name": job.name,
+        "data": job.data,
+        "opts": {key: value for key, value in job.opts.items() if value is not None},
+        "returnvalue": job.returnvalue,
+        "failedReason": job.failedReason,
+        "stacktrace": job.stacktrace,
+        "attemptsMade": job.attemptsMade,
+        "attemptsStarted": job.attemptsStarted,
+        "stalledCounter": job.stalledCounter,
+        "timestamp": job.timestamp,
+        "processedOn": job.processedOn,
+        "finishedOn": job.finishedOn,
+        "delay": job.delay,
+        "priority": job.priority,
+        "progress": job.progress,
+        "parentKey": job.parentKey,
+        "parent": job.parent,
+        "deferredFailure": job.deferredFailure,
+        "repeatJobKey": job.repeatJobKey,
+        "state": state,
+    }
+
+
+async def command_job(args):
+    """Job.fromId; null when the job hash does not exist."""
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        job = await Job.fromId(queue, args.id)
+        if job is None:
+            return None
+        return describe_job(job, await job.getState())
+    finally:
+        await queue.close()
+
+
+async def command_wait_finished(args):
+    """Polls getState until every job in `--ids` is completed or failed."""
+    ids = [job_id for job_id in args.ids.split(",") if job_id]
+    if not ids:
+        raise PeerError("--ids must name at least one job")
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        deadline = time.monotonic() + args.timeout
+        results = {}
+        while True:
+            for job_id in ids:
+                if job_id in results:
+                    continue
+                state = await queue.getJobState(job_id)
+                if state in ("completed", "failed"):
+                    job = await Job.fromId(queue, job_id)
+                    results[job_id] = {"state": state,
+                                       "returnvalue": job.returnvalue if job else None,
+                                       "failedReason": job.failedReason if job else None}
+            if len(results) == len(ids):
+                return {job_id: results[job_id] for job_id in ids}
+            if time.monotonic() >= deadline:
+                pending = [job_id for job_id in ids if job_id not in results]
+                raise PeerError(f"wait-finished timed out after {args.timeout}s; still pending: "
+                                + ",".join(pending), EXIT_TIMEOUT)
+            await asyncio.sleep(0.05)
+    finally:
+        await queue.close()
+
+
+def fill_queue_names(node, default_queue, path="tree"):
+    """Validates a flow node and gives nodes without `queueName` the `--queue` name."""
+    if not isinstance(node, dict) or not isinstance(node.get("name"), str):
+        raise PeerError(f"{path} must be an object with a string \"name\"")
+    node.setdefault("queueName", default_queue)
+    children = node.get("children") or []
+    if not isinstance(children, list):
+        raise PeerError(f"{path}.children must be an array")
+    for index, child in enumerate(children):
+        fill_queue_names(child, default_queue, f"{path}.children[{index}]")
+
+
+def describe_flow(node):
+    """The ids tree returned by FlowProducer.add, as {"id", "name", "queue", "children"}."""
+    job = node["job"]
+    return {"id": job_id_text(job.id), "name": job.name, "queue": job.queue.name,
+            "children": [describe_flow(child) for child in node.get("children") or []]}
+
+
+async def command_flow(args):
+    """FlowProducer.add with a nested {name, queueName, data, opts, children} tree."""
+    tree = load_json_argument(args.tree, "--tree")
+    fill_queue_names(tree, args.queue)
+    producer = FlowProducer(opts=connection_options(args))
+    try:
+        return describe_flow(await producer.add(tree))
+    finally:
+        await producer.close()
+
+
+def parser():
+    """The command-line grammar (one sub-parser per subcommand, common options on each)."""
+    root = argparse.ArgumentParser(prog="peer.py", description=f"bullmq {bullmq.__version__} test peer")
+    subcommands = root.add_subparsers(dest="command", required=True)
+
+    def subcommand(name, handler):
+        sub = subcommands.add_parser(name)
+        sub.add_argument("--redis", required=True, help="redis:// or unix:// URL")
+        sub.add_argument("--queue", required=True)
+        sub.add_argument("--prefix", default="bull")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    subcommand("add", command_add).add_argument("--jobs", required=True)
+    subcommand("add-bulk", command_add_bulk).add_argument("--jobs", required=True)
+    work = subcommand("work", command_work)
+    work.add_argument("--count", type=int, required=True)
+    work.add_argument("--concurrency", type=int, default=1)
+    work.add_argument("--timeout", type=float, default=30)
+    work.add_argument("--fail-names", default="")
+    work.add_argument("--fail-times", type=int, default=None)
+    subcommand("counts", command_counts)
+    subcommand("job", command_job).add_argument("--id", required=True)
+    wait = subcommand("wait-finished", command_wait_finished)
+    wait.add_argument("--ids", required=True)
+    wait.add_argument("--timeout", type=float, default=30)
+    subcommand("flow", command_flow).add_argument("--tree", required=True)
+    return root
+
+
+def main():
+    """Runs one subcommand and maps its outcome onto stdout/stderr and the exit status."""
+    args = parser().parse_args()
+    try:
+        result = asyncio.run(args.handler(args))
+    except PeerError as error:
+        log(f"{args.command}: {error}")
+        return error.status
+    except Exception as error:  # anything bullmq or redis-py raised
+        log(f"{args.command}: {type(error).__name__}: {error}")
+        return EXIT_ERROR
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
