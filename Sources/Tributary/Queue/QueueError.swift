@@ -16,6 +16,12 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let parentNotFound = Code("parentNotFound")
         /// A job's data could not be encoded or decoded.
         public static let invalidData = Code("invalidData")
+        /// The job is not in the state the operation needs (e.g. retrying a job that has not failed).
+        public static let jobNotInState = Code("jobNotInState")
+        /// A worker holds the job's lock (it is being processed), so it cannot be removed.
+        public static let jobLocked = Code("jobLocked")
+        /// The queue has active jobs, so it cannot be obliterated without `force`.
+        public static let activeJobs = Code("activeJobs")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
     }

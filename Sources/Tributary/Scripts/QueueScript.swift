@@ -90,6 +90,9 @@ enum ScriptIncludes {
         "releaseLock": PackageResources.releaseLock_lua,
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
+        "detachFromParent": PackageResources.detachFromParent_lua,
+        "deleteJob": PackageResources.deleteJob_lua,
+        "reattachToParent": PackageResources.reattachToParent_lua,
     ]
 }
 
@@ -122,7 +125,55 @@ enum QueueScripts {
         "moveStalledJobsToWait", source: PackageResources.moveStalledJobsToWait_lua,
         keys: [.stalled, .wait, .active, .prioritized, .priorityCounter, .meta, .events, .marker, .stalledCheck])
 
+    // Queue administration and job actions (Queue+Admin.swift, Queue+JobActions.swift).
+
+    static let pause = QueueScript(
+        "pause", source: PackageResources.pause_lua,
+        keys: [.meta, .wait, .paused, .prioritized, .delayed, .active, .events, .marker])
+
+    static let drain = QueueScript(
+        "drain", source: PackageResources.drain_lua, keys: [.wait, .paused, .prioritized, .delayed, .priorityCounter])
+
+    static let cleanJobs = QueueScript(
+        "cleanJobs", source: PackageResources.cleanJobs_lua,
+        keys: [.wait, .paused, .active, .prioritized, .delayed, .completed, .failed, .meta, .events])
+
+    static let obliterate = QueueScript("obliterate", source: PackageResources.obliterate_lua, keys: [.meta, .active])
+
+    static let moveJobsToWait = QueueScript(
+        "moveJobsToWait", source: PackageResources.moveJobsToWait_lua,
+        keys: [.wait, .prioritized, .priorityCounter, .meta, .active, .events, .marker, .delayed, .completed, .failed])
+
+    static let reprocessJob = QueueScript(
+        "reprocessJob", source: PackageResources.reprocessJob_lua,
+        keys: [.wait, .prioritized, .priorityCounter, .meta, .active, .events, .marker, .completed, .failed])
+
+    static let promoteJob = QueueScript(
+        "promoteJob", source: PackageResources.promoteJob_lua,
+        keys: [.delayed, .wait, .prioritized, .priorityCounter, .meta, .active, .events, .marker])
+
+    static let removeJob = QueueScript(
+        "removeJob", source: PackageResources.removeJob_lua,
+        keys: [.wait, .paused, .active, .prioritized, .delayed, .completed, .failed, .waitingChildren, .stalled, .meta,
+               .events])
+
+    static let updateProgress = QueueScript(
+        "updateProgress", source: PackageResources.updateProgress_lua, keys: [.meta, .events])
+
+    static let updateData = QueueScript("updateData", source: PackageResources.updateData_lua, keys: [])
+
+    static let addLog = QueueScript("addLog", source: PackageResources.addLog_lua, keys: [])
+
+    static let changePriority = QueueScript(
+        "changePriority", source: PackageResources.changePriority_lua,
+        keys: [.wait, .prioritized, .priorityCounter, .meta, .active, .marker])
+
+    static let changeDelay = QueueScript(
+        "changeDelay", source: PackageResources.changeDelay_lua, keys: [.delayed, .meta, .events, .marker])
+
     static let all: [QueueScript] = [
         addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
+        updateData, addLog, changePriority, changeDelay,
     ]
 }
