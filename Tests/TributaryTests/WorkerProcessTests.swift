@@ -71,7 +71,7 @@ struct WorkerProcessTests {
             let client = try await RedisClient.connect(url: server.unixURL)
             let queue = try Queue("polite", client: client)
             let pid = try startEchoWorker(server, queue: "polite")
-            let job = try await queue.add("short", data: ["sleepMs": 800])
+            let job = try await queue.add("short", data: ["sleepMs": 3000])
             #expect(try await eventually { try await queue.getState(job.id) == .active })
             kill(pid, SIGTERM)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(20)) == 0)

@@ -315,6 +315,55 @@ struct WorkerTests {
         }
     }
 
+    @Test("a paused worker finishes its running job, then takes nothing until resumed")
+    func pauseAndResume() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client) { _ in
+                try await Task.sleep(for: .milliseconds(200))
+                return .null
+            }
+            try await running(worker) { () async throws in
+                let first = try await queue.add("first")
+                #expect(try await eventually { try await queue.getState(first.id) == .active })
+                await worker.pause()
+                #expect(worker.isPaused)
+                #expect(try await queue.getState(first.id) == .completed)
+                let second = try await queue.add("second")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await queue.getState(second.id) == .waiting)
+                worker.resume()
+                #expect(try await eventually { try await queue.getState(second.id) == .completed })
+            }
+        }
+    }
+
+    @Test("a job whose lock is taken away is not completed by the worker that lost it; the worker reports it and goes on")
+    func lockLoss() async throws {
+        try await withQueue { queue, client in
+            let worker = try Worker(queue: "jobs", client: client, options: .init(lockDuration: .milliseconds(400))) { job in
+                if job.name == "victim" { try await Task.sleep(for: .milliseconds(600)) }
+                return "done"
+            }
+            let lost = Task { () -> Bool in
+                for await event in worker.events {
+                    if case .lockLost(let id) = event, id == "1" { return true }
+                }
+                return false
+            }
+            try await running(worker) { () async throws in
+                let victim = try await queue.add("victim")
+                #expect(try await eventually { try await queue.getState(victim.id) == .active })
+                // Another worker took over the job (as after a stall): its lock now holds a foreign token.
+                try await client.send(RedisCommand("SET", .string(queue.keys.job(victim.id) + ":lock"), "someone-else", "PX", 60_000))
+                #expect(await lost.value)
+                let after = try await queue.add("after")
+                #expect(try await eventually { try await queue.getState(after.id) == .completed })
+                #expect(try await queue.getState(victim.id) == .active)
+                #expect(try await queue.getJob(victim.id)?.returnValue == nil)
+            }
+        }
+    }
+
     @Test("a job whose worker vanished is found stalled and run again; beyond maxStalledCount it fails")
     func stalledJobs() async throws {
         try await withQueue { queue, client in

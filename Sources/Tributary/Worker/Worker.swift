@@ -42,6 +42,9 @@ public final class Worker: Service, Sendable {
     struct State {
         var running = false
         var closing = false
+        var paused = false
+        /// Slots waiting for resume().
+        var pausedSlots: [CheckedContinuation<Void, Never>] = []
         var tokenCounter = 0
         /// Active jobs: id → lock token.
         var active: [String: String] = [:]
@@ -151,11 +154,49 @@ public final class Worker: Service, Sendable {
 
     var isClosing: Bool { state.withLockedValue { $0.closing } }
 
+    /// Whether this worker is paused (see ``pause()``).
+    public var isPaused: Bool { state.withLockedValue { $0.paused } }
+
+    /// Stops this worker taking new jobs (other workers of the queue go on) and returns once its running jobs have
+    /// finished. To pause the whole queue for every worker, use ``Queue/pause()``.
+    public func pause() async {
+        let blocker = state.withLockedValue { state -> Task<Void, Never>? in
+            state.paused = true
+            return state.blocker
+        }
+        blocker?.cancel()
+        while state.withLockedValue({ !$0.active.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Lets a paused worker take jobs again.
+    public func resume() {
+        let slots = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
+            state.paused = false
+            defer { state.pausedSlots = [] }
+            return state.pausedSlots
+        }
+        for slot in slots { slot.resume() }
+    }
+
+    /// Waits while the worker is paused (and not closing).
+    private func waitWhilePaused() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let goOn = state.withLockedValue { state -> Bool in
+                guard state.paused && !state.closing else { return true }
+                state.pausedSlots.append(continuation)
+                return false
+            }
+            if goOn { continuation.resume() }
+        }
+    }
+
     func beginClosing() {
         let (blocker, sleepers) = state.withLockedValue { state in
             state.closing = true
-            defer { state.sleepers = [] }
-            return (state.blocker, state.sleepers)
+            defer { state.sleepers = []; state.pausedSlots = [] }
+            return (state.blocker, state.sleepers + state.pausedSlots)
         }
         blocker?.cancel()
         for sleeper in sleepers { sleeper.resume() }
@@ -182,6 +223,10 @@ public final class Worker: Service, Sendable {
     private func slotLoop() async {
         var next: Job?
         while !isClosing {
+            if next == nil && isPaused {
+                await waitWhilePaused()
+                continue
+            }
             if next == nil {
                 do {
                     next = try await takeJob()
