@@ -41,6 +41,8 @@ public struct Job: Sendable {
     public let problem: String?
     /// Every field of the hash as stored.
     public let fields: [String: String]
+    /// Set by the worker on the job it hands to a handler (progress, logs, moveToDelayed).
+    var handle: JobHandle?
 
     /// The job's hash key.
     public var key: String { queue.job(id) }

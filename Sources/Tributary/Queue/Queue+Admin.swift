@@ -244,7 +244,7 @@ extension Queue {
             throw QueueError(.unexpectedScriptResult, "CLIENT LIST returned \(reply)")
         }
         let baseNames = [keys.workerClientName(), keys.qualifiedName]
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).compactMap { line in
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
             WorkerInfo(clientListLine: line, baseNames: baseNames)
         }
     }

@@ -21,6 +21,8 @@ extension Worker {
         logger[metadataKey: "job"] = .string(job.id)
         logger[metadataKey: "jobName"] = .string(job.name)
         let token = state.withLockedValue { $0.active[job.id] } ?? "0"
+        var job = job
+        job.handle = JobHandle(queue: queue, token: token, events: eventSink)
         eventSink.yield(.active(job))
 
         let outcome: Result<JSONValue, AttemptFailure>
@@ -40,6 +42,11 @@ extension Worker {
                 let next = try await finish(job, token: token, target: "completed", value: value.serialized(), stacktrace: "")
                 eventSink.yield(.completed(job, value))
                 return next
+            case .failure(let failure) where failure.error is DelayedError:
+                // The handler moved its job to delayed itself: nothing left to do but forget it.
+                logger.debug("job moved to delayed by its handler")
+                state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+                return nil
             case .failure(let failure):
                 return try await fail(job, token: token, failure: failure, logger: logger)
             }
@@ -103,7 +110,7 @@ extension Worker {
                 QueueScripts.moveToDelayed.script, keys: QueueScripts.moveToDelayed.keys(for: keys),
                 arguments: [
                     .string(keys.jobKeyPrefix), .string(job.id), .integer(now), .integer(now + delay.milliseconds),
-                    .string(token), .string(failure.reason), .string(stacktrace),
+                    .string(token), .string(failure.reason), .string(stacktrace), "1",
                 ])
         } else {
             reply = try await client.run(

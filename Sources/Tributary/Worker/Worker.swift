@@ -34,6 +34,8 @@ public final class Worker: Service, Sendable {
     public let events: AsyncStream<WorkerEvent>
 
     let handler: Handler
+    /// The queue, for the actions a handler takes on its job.
+    let queue: Queue
     let logger: Logger
     let eventSink: AsyncStream<WorkerEvent>.Continuation
     let workerID: String
@@ -52,6 +54,9 @@ public final class Worker: Service, Sendable {
         var handlerTasks: [String: Task<JSONValue, any Error>] = [:]
         /// The task blocked on the marker, if any slot is blocking.
         var blocker: Task<Void, Never>?
+        /// The worker's own client for blocking on the marker; its connections carry the worker's name, which is
+        /// how ``Queue/getWorkers()`` (and BullMQ's) finds workers.
+        var markerClient: RedisClient?
         /// Slots waiting for the blocker to wake them.
         var sleepers: [CheckedContinuation<Void, Never>] = []
         /// Called when run() has returned.
@@ -71,10 +76,14 @@ public final class Worker: Service, Sendable {
         guard options.lockDuration > .zero, options.stalledInterval > .zero, options.drainDelay > .zero else {
             throw QueueError(.invalidOption, "lockDuration, stalledInterval and drainDelay must be positive")
         }
+        if let name = options.name, name.isEmpty || name.contains(where: { $0 == " " || $0.isNewline }) {
+            throw QueueError(.invalidOption, "worker name '\(name)' must be non-empty, without spaces or newlines")
+        }
         if let limiter = options.limiter, limiter.max < 1 || limiter.duration <= .zero {
             throw QueueError(.invalidOption, "limiter.max must be at least 1 and limiter.duration positive")
         }
         self.keys = QueueKeys(prefix: prefix, queueName: queue)
+        self.queue = try Queue(queue, client: client, prefix: prefix, logger: logger)
         self.client = client
         self.options = options
         self.handler = handler
@@ -94,7 +103,17 @@ public final class Worker: Service, Sendable {
             return state.running
         }
         guard !alreadyRunning else { throw QueueError(.invalidOption, "the worker is already running") }
-        try await client.checkQueueRequirements()
+        do {
+            try await client.checkQueueRequirements()
+            var configuration = client.configuration
+            configuration.clientName = keys.workerClientName(workerName: options.name)
+            configuration.disconnectedBehavior = .waitForReconnect
+            let markerClient = try await RedisClient.connect(configuration, eventLoopGroup: client.eventLoopGroup, logger: client.logger)
+            state.withLockedValue { $0.markerClient = markerClient }
+        } catch {
+            state.withLockedValue { $0.running = false }
+            throw error
+        }
         logger.info("worker started", metadata: ["concurrency": "\(options.concurrency)", "worker": "\(workerID)"])
         await withGracefulShutdownHandler {
             await runSlots()
@@ -102,6 +121,7 @@ public final class Worker: Service, Sendable {
             self.logger.info("graceful shutdown requested: finishing active jobs")
             self.beginClosing()
         }
+        await state.withLockedValue({ $0.markerClient })?.close()
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
             state.running = false
@@ -325,7 +345,8 @@ public final class Worker: Service, Sendable {
         // BZPOPMIN takes seconds; Redis 7 accepts fractions down to 1 ms.
         let seconds = max(Double(timeout.milliseconds) / 1000, 0.001)
         do {
-            _ = try await client.send(RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds)))
+            let markerClient = state.withLockedValue { $0.markerClient } ?? client
+            _ = try await markerClient.send(RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds)))
         } catch is CancellationError {
         } catch let error as RedisClientError where error.code == .connectionClosed && isClosing {
         } catch {

@@ -61,6 +61,8 @@ public enum WorkerEvent: Sendable {
     case completed(Job, JSONValue)
     /// An attempt failed; `willRetry` tells whether another attempt follows.
     case failed(Job, reason: String, willRetry: Bool)
+    /// A handler reported progress with ``Job/updateProgress(_:)``.
+    case progress(Job, JSONValue)
     /// Jobs found stalled by this worker's check and put back to wait.
     case stalled(jobIds: [String])
     /// The lock of a running job was lost (another worker may run it again).

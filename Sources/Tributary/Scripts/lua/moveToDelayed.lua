@@ -1,5 +1,6 @@
 --[[
-  moveToDelayed: a failed attempt with attempts left waits out its backoff in the delayed set.
+  moveToDelayed: an active job goes to the delayed set: a failed attempt waiting out its backoff, or a handler
+  that asked to run again later (which does not count as an attempt).
 
   KEYS:
     1 active
@@ -17,6 +18,7 @@
     5 lock token ("0" for no lock)
     6 failure reason
     7 stack trace entry, or ""
+    8 "1" to count the attempt (a failure), "0" for a handler's own delay (no attempt, no reason recorded)
 
   Returns:
     0 on success; -1 the job does not exist; -2 lock missing; -6 lock held by another worker; -3 not active
@@ -28,8 +30,8 @@
 --- @include "maxEvents"
 
 local activeKey, delayedKey, metaKey, eventsKey, markerKey, stalledKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local prefix, jobId, now, readyAt, token, reason, stacktrace =
-  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local prefix, jobId, now, readyAt, token, reason, stacktrace, countAttempt =
+  ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], ARGV[8] == "1"
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
@@ -37,9 +39,12 @@ local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
 
-redis.call("HINCRBY", jobKey, "atm", 1)
-redis.call("HSET", jobKey, "failedReason", reason, "delay", readyAt - now)
-if stacktrace ~= "" then
+redis.call("HSET", jobKey, "delay", readyAt - now)
+if countAttempt then
+  redis.call("HINCRBY", jobKey, "atm", 1)
+  redis.call("HSET", jobKey, "failedReason", reason)
+end
+if countAttempt and stacktrace ~= "" then
   local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
   table.insert(traces, stacktrace)
   redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))

@@ -1,0 +1,61 @@
+/// What a running job can do from inside its handler; the worker attaches it to each job it hands out.
+final class JobHandle: Sendable {
+    let queue: Queue
+    let token: String
+    let events: AsyncStream<WorkerEvent>.Continuation
+
+    init(queue: Queue, token: String, events: AsyncStream<WorkerEvent>.Continuation) {
+        self.queue = queue
+        self.token = token
+        self.events = events
+    }
+}
+
+/// Thrown by ``Job/moveToDelayed(by:)`` once the job is in the delayed set: let it propagate out of the handler,
+/// and the worker leaves the job where it is (no completion, no failure, no attempt counted).
+public struct DelayedError: Error, Sendable, CustomStringConvertible {
+    public let jobId: String
+    public let readyAt: Int64
+    public var description: String { "job \(jobId) was moved to delayed until \(readyAt)" }
+}
+
+extension Job {
+    private func runningHandle(_ action: String) throws -> JobHandle {
+        guard let handle else {
+            throw QueueError(.jobNotInState, "job \(id): \(action) works inside a worker's handler; use the Queue methods elsewhere")
+        }
+        return handle
+    }
+
+    /// Reports progress from inside the handler: stored in the job's `progress` field, written to the queue's
+    /// events stream as `progress`, and reported as ``WorkerEvent/progress(_:_:)`` by the worker.
+    public func updateProgress(_ progress: JSONValue) async throws {
+        let handle = try runningHandle("updateProgress")
+        try await handle.queue.updateJobProgress(id, progress)
+        handle.events.yield(.progress(self, progress))
+    }
+
+    /// Appends a line to the job's log (`<job>:logs`) from inside the handler; returns the number of lines.
+    @discardableResult
+    public func log(_ line: String) async throws -> Int {
+        try await runningHandle("log").queue.addJobLog(id, line)
+    }
+
+    /// Puts the running job back in the delayed set for `delay`, without counting an attempt (BullMQ's
+    /// `moveToDelayed` + `DelayedError` pattern), then throws ``DelayedError``: let it propagate.
+    public func moveToDelayed(by delay: Duration) async throws -> Never {
+        let handle = try runningHandle("moveToDelayed")
+        let now = EpochClock.milliseconds()
+        let readyAt = now + max(delay.milliseconds, 0)
+        let script = QueueScripts.moveToDelayed
+        let reply = try await handle.queue.client.run(
+            script.script, keys: script.keys(for: queue),
+            arguments: [
+                .string(queue.jobKeyPrefix), .string(id), .integer(now), .integer(readyAt), .string(handle.token), "", "", "0",
+            ])
+        if let code = reply.int, code < 0 {
+            throw QueueError(.unexpectedScriptResult, "moveToDelayed refused job \(id) (status \(code)); its lock may be lost")
+        }
+        throw DelayedError(jobId: id, readyAt: readyAt)
+    }
+}
