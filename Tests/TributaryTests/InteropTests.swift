@@ -20,11 +20,6 @@ struct InteropTests {
         }
     }
 
-    private func hash(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-        let flat = try await client.send(RedisCommand("HGETALL", .string(key))).array ?? []
-        return Dictionary(uniqueKeysWithValues: stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0].string!, flat[$0 + 1].string!) })
-    }
-
     @Test("Python adds plain, delayed, prioritized and retrying jobs; a Tributary worker runs them; Python sees the results")
     func pythonProducesTributaryConsumes() async throws {
         try await withPeer { server, client, peer in
@@ -132,8 +127,8 @@ struct InteropTests {
             let data: JSONValue = ["title": "quarterly", "tags": ["a", "b"], "nested": ["x": 1.5, "ok": true]]
             let pythonID = try await peer.addJobs([PeerJob(label, data: data, opts: theirs)], redisURL: server.tcpURL, queue: "python")[0]
             let tributaryJob = try await Queue("tributary", client: client).add(label, data: data, options: ours)
-            let python = try await hash(client, "bull:python:\(pythonID)")
-            let tributary = try await hash(client, "bull:tributary:\(tributaryJob.id)")
+            let python = try await hashFields(client, "bull:python:\(pythonID)")
+            let tributary = try await hashFields(client, "bull:tributary:\(tributaryJob.id)")
             #expect(Set(tributary.keys) == Set(python.keys))
             for field in ["name", "delay", "priority"] {
                 #expect(tributary[field] == python[field], "\(field)")

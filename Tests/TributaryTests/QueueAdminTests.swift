@@ -5,26 +5,15 @@ import Testing
 enum AdminTestSupport {
     /// A fresh server, a client, and a queue named `jobs`.
     static func withQueue(_ body: (Queue, RedisClient, TestRedisServer) async throws -> Void) async throws {
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            let queue = try Queue("jobs", client: client)
-            do {
-                try await body(queue, client, server)
-            } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
+        try await TributaryTests.withQueue("jobs", body)
     }
 
     static func hash(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-        let flat = try await client.send(RedisCommand("HGETALL", .string(key))).array ?? []
-        return Dictionary(uniqueKeysWithValues: stride(from: 0, to: flat.count - 1, by: 2).map {
-            (flat[$0].string!, flat[$0 + 1].string!)
-        })
+        try await hashFields(client, key)
+    }
+
+    static func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        try await TributaryTests.eventually(timeout, condition)
     }
 
     static func keys(_ client: RedisClient, _ pattern: String) async throws -> Set<String> {
@@ -70,16 +59,6 @@ enum AdminTestSupport {
         let reply = try await client.run(QueueScripts.addJob.script, keys: QueueScripts.addJob.keys(for: queue.keys),
                                          arguments: arguments)
         return try #require(reply.string)
-    }
-
-    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
-    static func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
     }
 
     static func throwsQueueError(_ code: QueueError.Code, containing fragments: [String],

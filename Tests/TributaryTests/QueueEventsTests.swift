@@ -6,23 +6,9 @@ import Testing
 /// The events stream as an AsyncSequence, waiting for jobs, worker events, and shutdown through ServiceLifecycle.
 @Suite("Queue events and lifecycle")
 struct QueueEventsTests {
-    private func withQueue(_ body: (Queue, RedisClient) async throws -> Void) async throws {
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            let queue = try Queue("events", client: client)
-            do { try await body(queue, client) } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
-    }
-
     @Test("QueueEvents yields BullMQ's events in order, with their fields")
     func eventSequence() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("events") { queue, client, _ in
             let collector = Task {
                 var seen: [QueueEvent] = []
                 for try await event in QueueEvents(queue: "events", client: client, startingAfter: "0") {
@@ -47,7 +33,7 @@ struct QueueEventsTests {
 
     @Test("waitUntilFinished returns the value, or throws the failure reason")
     func waitUntilFinished() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("events") { queue, client, _ in
             let worker = try Worker(queue: "events", client: client) { job in
                 try await Task.sleep(for: .milliseconds(100))
                 if job.name == "bad" { throw UnrecoverableError("no good") }
@@ -72,7 +58,7 @@ struct QueueEventsTests {
 
     @Test("the worker reports active, completed and failed events to the program")
     func workerEvents() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("events") { queue, client, _ in
             let worker = try Worker(queue: "events", client: client) { job in
                 if job.name == "bad" { throw TestFailure("broken") }
                 return 7
@@ -98,7 +84,7 @@ struct QueueEventsTests {
 
     @Test("in a ServiceGroup, a graceful shutdown lets the running job finish, then the worker stops")
     func serviceGroupShutdown() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("events") { queue, client, _ in
             let worker = try Worker(queue: "events", client: client) { _ in
                 try await Task.sleep(for: .milliseconds(500))
                 return "finished"

@@ -4,32 +4,12 @@ import Testing
 /// Adding jobs stores what BullMQ stores; reading them back; options are validated before anything is stored.
 @Suite("Queue")
 struct QueueTests {
-    /// Runs `body` with a queue named `emails` on a fresh server.
-    private func withQueue(_ body: (Queue, RedisClient, TestRedisServer) async throws -> Void) async throws {
-        try await withRedisServer { server in
-            let client = try await RedisClient.connect(url: server.unixURL)
-            let queue = try Queue("emails", client: client)
-            do {
-                try await body(queue, client, server)
-            } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
-    }
-
-    private func hash(_ client: RedisClient, _ key: String) async throws -> [String: String] {
-        let flat = try await client.send(RedisCommand("HGETALL", .string(key))).array ?? []
-        return Dictionary(uniqueKeysWithValues: stride(from: 0, to: flat.count - 1, by: 2).map { (flat[$0].string!, flat[$0 + 1].string!) })
-    }
-
     @Test("a plain job: counter id, BullMQ's hash fields, wait list, marker, events")
     func plainJob() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             let job = try await queue.add("welcome", data: ["to": "ada@example.com", "ratio": 0.1])
             #expect(job.id == "1")
-            let fields = try await hash(client, "bull:emails:1")
+            let fields = try await hashFields(client, "bull:emails:1")
             #expect(Set(fields.keys) == ["name", "data", "opts", "timestamp", "delay", "priority"])
             #expect(fields["name"] == "welcome")
             #expect(fields["data"] == #"{"to":"ada@example.com","ratio":0.1}"#)
@@ -50,7 +30,7 @@ struct QueueTests {
 
     @Test("FIFO by default, LIFO jumps the line")
     func order() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             try await queue.add("a")
             try await queue.add("b")
             try await queue.add("urgent", options: .init(lifo: true))
@@ -62,7 +42,7 @@ struct QueueTests {
 
     @Test("a delayed job: delayed set scored readyAt*0x1000, marker 1 at readyAt, delayed event")
     func delayedJob() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             let job = try await queue.add("later", options: .init(delay: .seconds(60), timestamp: 1_000_000))
             let score = try await client.send(RedisCommand("ZSCORE", "bull:emails:delayed", .string(job.id))).string
             #expect(score == String((1_000_000 + 60_000) * 0x1000))
@@ -72,13 +52,13 @@ struct QueueTests {
             let secondScore = try await client.send(RedisCommand("ZSCORE", "bull:emails:delayed", .string(second.id))).string
             #expect(secondScore == String((1_000_000 + 60_000) * 0x1000 + 1))
             #expect(try await queue.getState(job.id) == .delayed)
-            #expect(try await hash(client, "bull:emails:\(job.id)")["delay"] == "60000")
+            #expect(try await hashFields(client, "bull:emails:\(job.id)")["delay"] == "60000")
         }
     }
 
     @Test("prioritized jobs: score priority*2^32 + counter, pc counter")
     func prioritizedJobs() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             let first = try await queue.add("p", options: .init(priority: 5))
             let second = try await queue.add("p", options: .init(priority: 5))
             let firstScore = try await client.send(RedisCommand("ZSCORE", "bull:emails:prioritized", .string(first.id))).string
@@ -94,11 +74,11 @@ struct QueueTests {
 
     @Test("a custom id that exists keeps the existing job and emits duplicated")
     func duplicateCustomId() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             try await queue.add("first", data: ["v": 1], options: .init(jobId: "order-7"))
             let again = try await queue.add("second", data: ["v": 2], options: .init(jobId: "order-7"))
             #expect(again.id == "order-7")
-            #expect(try await hash(client, "bull:emails:order-7")["data"] == #"{"v":1}"#)
+            #expect(try await hashFields(client, "bull:emails:order-7")["data"] == #"{"v":1}"#)
             #expect(try await client.send(RedisCommand("LLEN", "bull:emails:wait")) == .integer(1))
             let events = try await client.send(RedisCommand("XRANGE", "bull:emails:events", "-", "+")).array ?? []
             #expect(events.last?.array?[1].array?[1].string == "duplicated")
@@ -118,7 +98,7 @@ struct QueueTests {
         (JobOptions(timeout: .zero), "timeout must be positive"),
     ])
     func invalidOptions(options: JobOptions, fragment: String) async throws {
-        try await withQueue { (queue: Queue, client: RedisClient, _: TestRedisServer) async throws in
+        try await withQueue("emails") { (queue: Queue, client: RedisClient, _: TestRedisServer) async throws in
             await #expect {
                 try await queue.addBulk([JobRequest("fine"), JobRequest("bad", options: options)])
             } throws: { error in
@@ -131,7 +111,7 @@ struct QueueTests {
 
     @Test("addBulk stores all jobs atomically, in order")
     func addBulk() async throws {
-        try await withQueue { queue, _, _ in
+        try await withQueue("emails") { queue, _, _ in
             let jobs = try await queue.addBulk((0..<100).map { JobRequest("n", data: ["i": .int(Int64($0))]) })
             #expect(jobs.map(\.id) == (1...100).map(String.init))
             let counts = try await queue.getJobCounts()
@@ -142,7 +122,7 @@ struct QueueTests {
 
     @Test("options round-trip through the stored opts JSON")
     func optionsRoundTrip() async throws {
-        try await withQueue { queue, _, _ in
+        try await withQueue("emails") { queue, _, _ in
             let options = JobOptions(
                 jobId: "report-1", priority: 3, attempts: 5, backoff: .exponential(delay: .seconds(2), jitter: 0.5),
                 removeOnComplete: .keepLast(10), removeOnFail: .keepFor(age: .seconds(3600), count: 100), timeout: .seconds(30))
@@ -165,7 +145,7 @@ struct QueueTests {
 
     @Test("a job hash written by a careless producer loads with a problem instead of crashing")
     func malformedJob() async throws {
-        try await withQueue { queue, client, _ in
+        try await withQueue("emails") { queue, client, _ in
             try await client.send(RedisCommand("HSET", "bull:emails:x1", "name", "broken", "data", "{not json", "timestamp", "5"))
             let job = try #require(try await queue.getJob("x1"))
             #expect(job.problem?.contains("not valid JSON") == true)

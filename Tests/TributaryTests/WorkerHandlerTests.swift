@@ -5,32 +5,9 @@ import Testing
 /// What a handler can do with its running job, and what a running worker looks like from outside.
 @Suite("Worker handlers")
 struct WorkerHandlerTests {
-    private func withQueue(_ body: (Queue, RedisClient) async throws -> Void) async throws {
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            let queue = try Queue("handlers", client: client)
-            do { try await body(queue, client) } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
-    }
-
-    private func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(15)
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
-
     @Test("a handler reports progress and writes log lines; both are stored, streamed and reported")
     func progressAndLogs() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("handlers") { queue, client, _ in
             let worker = try Worker(queue: "handlers", client: client) { job in
                 try await job.updateProgress(["percent": 50])
                 try await job.log("halfway")
@@ -58,7 +35,7 @@ struct WorkerHandlerTests {
 
     @Test("outside a handler, the running-job actions explain themselves")
     func actionsNeedAWorker() async throws {
-        try await withQueue { queue, _ in
+        try await withQueue("handlers") { queue, _, _ in
             let job = try await queue.add("plain")
             let snapshot = try #require(try await queue.getJob(job.id))
             await #expect(throws: QueueError.self) { try await snapshot.updateProgress(1) }
@@ -67,7 +44,7 @@ struct WorkerHandlerTests {
 
     @Test("a handler can put its job back to delayed; no attempt is counted and it runs again later")
     func moveToDelayedFromHandler() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("handlers") { queue, client, _ in
             let worker = try Worker(queue: "handlers", client: client) { job in
                 if job.attemptsStarted == 1 { try await job.moveToDelayed(by: .milliseconds(300)) }
                 return .string("second run")
@@ -86,7 +63,7 @@ struct WorkerHandlerTests {
 
     @Test("removeOnComplete by age: a job older than the age is removed when a later one finishes")
     func removalByAge() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("handlers") { queue, client, _ in
             let worker = try Worker(queue: "handlers", client: client) { _ in .null }
             let runner = Task { try await worker.run() }
             let retention = JobOptions(removeOnComplete: .keepFor(age: .seconds(1)))
@@ -104,7 +81,7 @@ struct WorkerHandlerTests {
 
     @Test("getWorkers lists a running worker by its name, and no longer once it is closed")
     func workersAreListed() async throws {
-        try await withQueue { queue, client in
+        try await withQueue("handlers") { queue, client, _ in
             let worker = try Worker(queue: "handlers", client: client, options: .init(name: "billing-1")) { _ in .null }
             let runner = Task { try await worker.run() }
             #expect(try await eventually { try await queue.getWorkers().contains { $0.name == "billing-1" } })

@@ -23,15 +23,6 @@ struct WorkerProcessTests {
             stdin: input, stdout: log, stderr: log)
     }
 
-    private func eventually(_ timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     @Test("a worker process killed with SIGKILL mid-job: the job stalls, another worker runs it, it completes once")
     func sigkillMidJob() async throws {
         try await withRedisServer { server in
@@ -41,7 +32,7 @@ struct WorkerProcessTests {
             let queue = try Queue("crashy", client: client)
             let pid = try startEchoWorker(server, queue: "crashy")
             let job = try await queue.add("long", data: ["sleepMs": 60_000])
-            #expect(try await eventually { try await queue.getState(job.id) == .active })
+            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
             #expect(try await queue.getJob(job.id)?.processedBy == "echo-\(pid)")
             kill(pid, SIGKILL)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(10)) == 128 + SIGKILL)
@@ -52,7 +43,7 @@ struct WorkerProcessTests {
                 return ["by": "survivor", "started": .int(Int64(job.attemptsStarted))]
             }
             let runner = Task { try await survivor.run() }
-            #expect(try await eventually { try await queue.getState(job.id) == .completed })
+            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .completed })
             await survivor.close()
             try await runner.value
             let done = try #require(try await queue.getJob(job.id))
@@ -72,7 +63,7 @@ struct WorkerProcessTests {
             let queue = try Queue("polite", client: client)
             let pid = try startEchoWorker(server, queue: "polite")
             let job = try await queue.add("short", data: ["sleepMs": 3000])
-            #expect(try await eventually { try await queue.getState(job.id) == .active })
+            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
             kill(pid, SIGTERM)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(20)) == 0)
             #expect(try await queue.getState(job.id) == .completed)

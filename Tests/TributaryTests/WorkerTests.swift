@@ -5,23 +5,6 @@ import Testing
 /// A worker against a real redis-server: what it stores, how it retries, fails, waits and stops.
 @Suite("Worker")
 struct WorkerTests {
-    /// A fresh server, a queue named `jobs`, and a client for the worker that waits through reconnects.
-    private func withQueue(_ body: (Queue, RedisClient) async throws -> Void) async throws {
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            let queue = try Queue("jobs", client: client)
-            do {
-                try await body(queue, client)
-            } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
-    }
-
     /// Runs `worker` while `body` runs, then closes it.
     private func running<T>(_ worker: Worker, _ body: () async throws -> T) async throws -> T {
         let runner = Task { try await worker.run() }
@@ -36,19 +19,9 @@ struct WorkerTests {
         }
     }
 
-    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
-    private func eventually(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try await condition()
-    }
-
     @Test("a job runs once; its hash gets returnvalue, finishedOn, atm and ats, as BullMQ stores them")
     func completesJobs() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { job in
                 ["doubled": .int((job.data["n"]?.intValue ?? 0) * 2)]
             }
@@ -71,7 +44,7 @@ struct WorkerTests {
 
     @Test("concurrency N runs N jobs at once, never more")
     func concurrency() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let running = Mutex((now: 0, peak: 0))
             let worker = try Worker(queue: "jobs", client: client, options: .init(concurrency: 4)) { _ in
                 running.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
@@ -89,7 +62,7 @@ struct WorkerTests {
 
     @Test("a failing job is retried until its attempts run out; each failure is recorded")
     func retries() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let calls = Mutex(0)
             let worker = try Worker(queue: "jobs", client: client) { _ in
                 let call = calls.withLock { $0 += 1; return $0 }
@@ -109,7 +82,7 @@ struct WorkerTests {
 
     @Test("attempts exhausted: failed with the last reason, retries-exhausted emitted")
     func exhausted() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in throw TestFailure("always broken") }
             let job = try await queue.add("doomed", options: .init(attempts: 2))
             try await running(worker) { () async throws in
@@ -124,7 +97,7 @@ struct WorkerTests {
 
     @Test("a fixed backoff waits in the delayed set between attempts")
     func fixedBackoff() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let starts = Mutex<[ContinuousClock.Instant]>([])
             let worker = try Worker(queue: "jobs", client: client) { _ in
                 let count = starts.withLock { $0.append(.now); return $0.count }
@@ -162,7 +135,7 @@ struct WorkerTests {
 
     @Test("UnrecoverableError fails the job at once, skipping attempts left")
     func unrecoverable() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in throw UnrecoverableError("card declined") }
             let job = try await queue.add("charge", options: .init(attempts: 5))
             try await running(worker) { () async throws in
@@ -175,7 +148,7 @@ struct WorkerTests {
 
     @Test("a job past its timeout is cancelled and fails with a timeout reason; the worker goes on")
     func timeout() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { job in
                 if job.name == "hang" { try await Task.sleep(for: .seconds(30)) }
                 return "done"
@@ -192,7 +165,7 @@ struct WorkerTests {
 
     @Test("a job with data that is not JSON fails with a clear reason, and the worker lives on")
     func badPayload() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in "fine" }
             // A foreign producer's mistake, written by hand.
             try await client.send(RedisCommand("HSET", "bull:jobs:bad-1", "name", "oops", "data", "{broken", "opts", "{}", "timestamp", "1"))
@@ -211,7 +184,7 @@ struct WorkerTests {
 
     @Test("order: LIFO first, then FIFO, then priorities from 1 up")
     func order() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let seen = Mutex<[String]>([])
             try await queue.add("p3", options: .init(priority: 3))
             try await queue.add("fifo-1")
@@ -232,7 +205,7 @@ struct WorkerTests {
 
     @Test("a delayed job starts once due, not before, while the worker sits idle")
     func delayedStartsOnTime() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             // Without the marker the worker would only look again after drainDelay (30 s).
             let worker = try Worker(queue: "jobs", client: client, options: .init(drainDelay: .seconds(30))) { _ in .null }
             try await running(worker) { () async throws in
@@ -248,7 +221,7 @@ struct WorkerTests {
 
     @Test("a new job wakes an idle worker at once")
     func wakesOnAdd() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client, options: .init(drainDelay: .seconds(30))) { _ in .null }
             try await running(worker) { () async throws in
                 try await Task.sleep(for: .milliseconds(200))
@@ -263,7 +236,7 @@ struct WorkerTests {
 
     @Test("removeOnComplete keeps the newest N; removeAll deletes the job")
     func autoRemoval() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in .null }
             try await queue.addBulk((0..<5).map { _ in JobRequest("kept", options: .init(removeOnComplete: .keepLast(2))) })
             let gone = try await queue.add("gone", options: .init(removeOnComplete: .removeAll))
@@ -282,7 +255,7 @@ struct WorkerTests {
 
     @Test("close() waits for the running job to finish")
     func gracefulClose() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in
                 try await Task.sleep(for: .milliseconds(400))
                 return "finished"
@@ -296,28 +269,30 @@ struct WorkerTests {
         }
     }
 
-    @Test("the rate limiter spaces jobs: at most 2 per 500 ms")
+    @Test("the rate limiter spaces jobs: 6 jobs at 2 per second take at least two windows")
     func rateLimit() async throws {
-        try await withQueue { queue, client in
-            let options = WorkerOptions(concurrency: 5, limiter: .init(max: 2, duration: .milliseconds(500)))
-            let worker = try Worker(queue: "jobs", client: client, options: options) { _ in .null }
+        try await withQueue { queue, client, _ in
+            // Start times from Redis's clock, which is the clock the limiter's window runs on.
+            let starts = Mutex<[Int64]>([])
+            let options = WorkerOptions(concurrency: 5, limiter: .init(max: 2, duration: .seconds(1)))
+            let worker = try Worker(queue: "jobs", client: client, options: options) { _ in
+                let time = try await client.send(RedisCommand("TIME")).array?.compactMap(\.int) ?? []
+                starts.withLock { $0.append(Int64(time[0]) * 1000 + Int64(time[1]) / 1000) }
+                return .null
+            }
             try await queue.addBulk((0..<6).map { _ in JobRequest("limited") })
             try await running(worker) { () async throws in
                 #expect(try await eventually { try await queue.getJobCounts().completed == 6 })
             }
-            var starts: [Int64] = []
-            for id in 1...6 { starts.append(try await queue.getJob(String(id))?.processedOn ?? 0) }
-            starts.sort()
-            // Any three starts span at least one window.
-            for index in 2..<starts.count {
-                #expect(starts[index] - starts[index - 2] >= 450, "\(starts)")
-            }
+            let times = starts.withLock { $0.sorted() }
+            // Takes land in three windows (t, t+1 s, t+2 s); without a limiter all six start within milliseconds.
+            #expect(times.count == 6 && times[5] - times[0] >= 1500, "\(times)")
         }
     }
 
     @Test("a paused worker finishes its running job, then takes nothing until resumed")
     func pauseAndResume() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client) { _ in
                 try await Task.sleep(for: .milliseconds(200))
                 return .null
@@ -339,7 +314,7 @@ struct WorkerTests {
 
     @Test("a job whose lock is taken away is not completed by the worker that lost it; the worker reports it and goes on")
     func lockLoss() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let worker = try Worker(queue: "jobs", client: client, options: .init(lockDuration: .milliseconds(400))) { job in
                 if job.name == "victim" { try await Task.sleep(for: .milliseconds(600)) }
                 return "done"
@@ -366,7 +341,7 @@ struct WorkerTests {
 
     @Test("a job whose worker vanished is found stalled and run again; beyond maxStalledCount it fails")
     func stalledJobs() async throws {
-        try await withQueue { queue, client in
+        try await withQueue { queue, client, _ in
             let job = try await queue.add("orphan")
             let twice = try await queue.add("orphan-twice")
             // A worker that takes both jobs with short locks and then disappears without finishing them.
