@@ -38,7 +38,8 @@ struct WorkerTests {
             #expect(counts.completed == 1 && counts.active == 0 && counts.waiting == 0)
             let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
             let names = events.compactMap { $0.array?[1].array?[1].string }
-            #expect(names.starts(with: ["added", "waiting", "active", "completed"]))
+            // drained: the finish step found nothing left to take.
+            #expect(names == ["added", "waiting", "active", "completed", "drained"])
         }
     }
 
@@ -92,6 +93,8 @@ struct WorkerTests {
             #expect(failed.failedReason == "always broken" && failed.attemptsMade == 2)
             let events = try await client.send(RedisCommand("XRANGE", "bull:jobs:events", "-", "+")).array ?? []
             #expect(events.contains { $0.array?[1].array?[1].string == "retries-exhausted" })
+            let failedEvent = events.first { $0.array?[1].array?[1].string == "failed" }?.array?[1].array?.compactMap(\.string)
+            #expect(failedEvent == ["event", "failed", "jobId", job.id, "failedReason", "always broken", "prev", "active"])
         }
     }
 
