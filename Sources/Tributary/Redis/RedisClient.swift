@@ -246,11 +246,12 @@ public final class RedisClient: Sendable {
                 logger.warning("reconnecting to Redis failed", metadata: [
                     "redis.endpoint": "\(configuration.endpoint)", "redis.attempt": "\(attempt)", "error": "\(error)",
                 ])
-                state.withLockedValue { state in
-                    if case .reconnecting(_, _, let waiters, let task) = state {
-                        state = .reconnecting(attempt: attempt, lastError: error, waiters: waiters, task: task)
-                    }
+                let stillReconnecting = state.withLockedValue { state -> Bool in
+                    guard case .reconnecting(_, _, let waiters, let task) = state else { return false }
+                    state = .reconnecting(attempt: attempt, lastError: error, waiters: waiters, task: task)
+                    return true
                 }
+                if !stillReconnecting { return }  // closed meanwhile
             }
         }
     }
@@ -303,7 +304,7 @@ public final class RedisClient: Sendable {
 
     private func returnBlocking(_ connection: RedisConnection) {
         let keep = shared.withLockedValue { shared -> Bool in
-            guard connection.isActive, shared.blockingIdle.count < 8 else { return false }
+            guard connection.isActive, shared.blockingIdle.count < 8, !isClosedUnlocked else { return false }
             shared.blockingIdle.append(connection)
             return true
         }

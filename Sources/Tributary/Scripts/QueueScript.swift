@@ -90,6 +90,7 @@ enum ScriptIncludes {
         "releaseLock": PackageResources.releaseLock_lua,
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
+        "appendedStacktrace": PackageResources.appendedStacktrace_lua,
         "detachFromParent": PackageResources.detachFromParent_lua,
         "deleteJob": PackageResources.deleteJob_lua,
         "reattachToParent": PackageResources.reattachToParent_lua,

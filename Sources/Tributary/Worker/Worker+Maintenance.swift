@@ -1,11 +1,11 @@
 extension Worker {
     /// Renews the locks of all active jobs every half `lockDuration` (one script call for all of them) and runs the
-    /// stalled check every `stalledInterval`, until the worker is closed and its last job has finished.
+    /// stalled check every `stalledInterval`, until run() cancels it after the last slot has returned.
     func maintenanceLoop() async {
         let renewEvery = options.lockDuration / 2
         let clock = ContinuousClock()
         var nextStalledCheck = clock.now
-        while !(isClosing && state.withLockedValue({ $0.active.isEmpty })) {
+        while !Task.isCancelled {
             if clock.now >= nextStalledCheck && !isClosing {
                 await checkStalledJobs()
                 nextStalledCheck = clock.now + options.stalledInterval

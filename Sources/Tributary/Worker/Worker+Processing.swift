@@ -20,7 +20,10 @@ extension Worker {
         var logger = self.logger
         logger[metadataKey: "job"] = .string(job.id)
         logger[metadataKey: "jobName"] = .string(job.name)
-        let token = state.withLockedValue { $0.active[job.id] } ?? "0"
+        guard let token = state.withLockedValue({ $0.active[job.id] }) else {
+            report(QueueError(.jobNotInState, "job \(job.id) was handed to a slot without a lock token"), "processing")
+            return nil
+        }
         var job = job
         job.handle = JobHandle(queue: queue, token: token, events: eventSink)
         eventSink.yield(.active(job))
@@ -45,13 +48,19 @@ extension Worker {
             case .failure(let failure) where failure.error is DelayedError:
                 // The handler moved its job to delayed itself: nothing left to do but forget it.
                 logger.debug("job moved to delayed by its handler")
-                state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+                forget(job, token: token)
+                return nil
+            case .failure(let failure) where failure.error is CancellationError && isClosing:
+                // Interrupted by close(timeout:) or close(force:): not the job's fault, so no attempt is counted.
+                // Its lock expires and the stalled check gives it to another worker, as in BullMQ.
+                logger.warning("job interrupted by the worker closing; it will be re-run after its lock expires")
+                forget(job, token: token)
                 return nil
             case .failure(let failure):
                 return try await fail(job, token: token, failure: failure, logger: logger)
             }
         } catch {
-            state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+            forget(job, token: token)
             report(error, "finishing job \(job.id)")
             return nil
         }
@@ -120,7 +129,7 @@ extension Worker {
                     .string(stacktrace), .string(job.options.lifo ? "RPUSH" : "LPUSH"),
                 ])
         }
-        state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+        forget(job, token: token)
         try checkStatus(reply, job: job, step: delay > .zero ? "moveToDelayed" : "retryJob")
         eventSink.yield(.failed(job, reason: failure.reason, willRetry: true))
         return nil
@@ -140,12 +149,19 @@ extension Worker {
                 .integer(keepCount), .integer(keepAge), .string(fetchNext ? "1" : "0"), fetch[3], fetch[4], fetch[5],
                 fetch[6], .integer(Int64(job.options.effectiveAttempts)), .string(stacktrace),
             ])
-        state.withLockedValue { _ = $0.active.removeValue(forKey: job.id) }
+        forget(job, token: token)
         try checkStatus(reply, job: job, step: "moveToFinished")
         guard fetchNext, case .array = reply, case .job(let next) = try decodeFetch(reply, token: token) else {
             return nil
         }
         return next
+    }
+
+    /// Drops a job from the active map, unless another slot has re-taken it meanwhile (with another token).
+    func forget(_ job: Job, token: String) {
+        state.withLockedValue { state in
+            if state.active[job.id] == token { state.active.removeValue(forKey: job.id) }
+        }
     }
 
     /// Turns a script's negative status into an error naming the job and what happened.

@@ -111,7 +111,7 @@ public final class Worker: Service, Sendable {
             let markerClient = try await RedisClient.connect(configuration, eventLoopGroup: client.eventLoopGroup, logger: client.logger)
             state.withLockedValue { $0.markerClient = markerClient }
         } catch {
-            state.withLockedValue { $0.running = false }
+            finishRun()
             throw error
         }
         logger.info("worker started", metadata: ["concurrency": "\(options.concurrency)", "worker": "\(workerID)"])
@@ -122,6 +122,12 @@ public final class Worker: Service, Sendable {
             self.beginClosing()
         }
         await state.withLockedValue({ $0.markerClient })?.close()
+        finishRun()
+        logger.info("worker stopped")
+    }
+
+    /// Marks the run as over and wakes everyone waiting in close().
+    private func finishRun() {
         let waiters = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
             state.running = false
@@ -130,24 +136,26 @@ public final class Worker: Service, Sendable {
         }
         for waiter in waiters { waiter.resume() }
         eventSink.finish()
-        logger.info("worker stopped")
     }
 
     private func runSlots() async {
         await withTaskCancellationHandler {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.maintenanceLoop() }
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await self.maintenanceLoop(); return false }
                 for _ in 0..<options.concurrency {
-                    group.addTask { await self.slotLoop() }
+                    group.addTask { await self.slotLoop(); return true }
                 }
-                // The maintenance loop ends with the slots: wait for the slots, then stop it.
-                for _ in 0...options.concurrency {
-                    await group.next()
-                    if isClosing && state.withLockedValue({ $0.active.isEmpty }) { group.cancelAll() }
+                // Locks are renewed until the last slot has returned; only then does maintenance stop.
+                var slotsLeft = options.concurrency
+                while slotsLeft > 0, let isSlot = await group.next() {
+                    if isSlot { slotsLeft -= 1 }
                 }
+                group.cancelAll()
             }
         } onCancel: {
+            // Cancelled from outside (a ServiceGroup past its graceful timeout): stop like close(force: true).
             self.beginClosing()
+            self.cancelHandlers()
         }
     }
 
@@ -242,7 +250,8 @@ public final class Worker: Service, Sendable {
     /// One unit of concurrency: take a job, run it, and keep going with the next job the finish step returned.
     private func slotLoop() async {
         var next: Job?
-        while !isClosing {
+        // A job already taken (by a finish step that raced with close) is processed before the slot stops.
+        while next != nil || !isClosing {
             if next == nil && isPaused {
                 await waitWhilePaused()
                 continue
@@ -270,7 +279,7 @@ public final class Worker: Service, Sendable {
         switch try decodeFetch(reply, token: token) {
         case .job(let job): return job
         case .rateLimited(let ttl):
-            try? await Task.sleep(for: ttl)
+            try? await Task.sleep(for: min(ttl, .seconds(1)))  // short steps, so close() is not held up
         case .empty(let nextDelayedAt):
             await waitForWork(nextDelayedAt: nextDelayedAt)
         }
@@ -344,13 +353,23 @@ public final class Worker: Service, Sendable {
         }
         // BZPOPMIN takes seconds; Redis 7 accepts fractions down to 1 ms.
         let seconds = max(Double(timeout.milliseconds) / 1000, 0.001)
+        let markerClient = state.withLockedValue { $0.markerClient } ?? client
+        let command = RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds))
+        let watchdog = timeout + .seconds(3)
         do {
-            let markerClient = state.withLockedValue { $0.markerClient } ?? client
-            _ = try await markerClient.send(RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds)))
-        } catch is CancellationError {
-        } catch let error as RedisClientError where error.code == .connectionClosed && isClosing {
+            // A watchdog: on a half-open connection the reply would never come. Cancelling the send closes its
+            // dedicated connection, and the next wait opens a new one.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { _ = try await markerClient.send(command) }
+                group.addTask {
+                    try await Task.sleep(for: watchdog)
+                    throw RedisClientError(.connectionClosed, "no reply to BZPOPMIN within \(watchdog); reconnecting")
+                }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
         } catch {
-            if !isClosing {
+            if !isClosing && !isPaused && !Task.isCancelled {
                 report(error, "waiting for jobs")
                 try? await Task.sleep(for: .seconds(1))
             }

@@ -48,10 +48,8 @@ for _, jobId in ipairs(redis.call("SMEMBERS", stalledKey)) do
       if count > maxStalled then
         redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
       end
-      -- Stalled jobs go to the head of the line.
-      local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-      enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, "RPUSH",
-        isPausedOrMaxed(metaKey, activeKey))
+      -- Stalled jobs go to the head of the wait list, whatever their priority (as BullMQ does).
+      enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, 0, "RPUSH", isPausedOrMaxed(metaKey, activeKey))
       redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "stalled", "jobId", jobId)
       redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", jobId, "prev", "active")
     end

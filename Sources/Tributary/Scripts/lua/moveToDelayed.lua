@@ -26,6 +26,7 @@
   Events: delayed (delay = ready-at ms).
 ]]
 --- @include "releaseLock"
+--- @include "appendedStacktrace"
 --- @include "scheduleDelayed"
 --- @include "maxEvents"
 
@@ -35,6 +36,8 @@ local prefix, jobId, now, readyAt, token, reason, stacktrace, countAttempt =
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+local traces = nil
+if countAttempt and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
@@ -44,11 +47,7 @@ if countAttempt then
   redis.call("HINCRBY", jobKey, "atm", 1)
   redis.call("HSET", jobKey, "failedReason", reason)
 end
-if countAttempt and stacktrace ~= "" then
-  local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
-  table.insert(traces, stacktrace)
-  redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))
-end
+if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
 scheduleDelayed(delayedKey, markerKey, jobId, readyAt)
 redis.call("XADD", eventsKey, "MAXLEN", "~", maxEvents(metaKey), "*", "event", "delayed", "jobId", jobId,
   "delay", readyAt)

@@ -39,9 +39,10 @@
     -4 it still has pending children
 
   Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
-  drained when fetching found nothing left; plus those of moveToActive when fetching.
+  drained when fetching found nothing waiting and nothing active; plus those of moveToActive when fetching.
 ]]
 --- @include "releaseLock"
+--- @include "appendedStacktrace"
 --- @include "trimFinished"
 --- @include "takeNextJob"
 --- @include "maxEvents"
@@ -55,6 +56,8 @@ local maxAttempts, stacktrace = tonumber(ARGV[14]), ARGV[15]
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+local traces = nil
+if target ~= "completed" and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if target == "completed" and redis.call("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
@@ -70,11 +73,7 @@ if target == "completed" then
 else
   setKey = failedKey
   redis.call("HSET", jobKey, "finishedOn", now, "failedReason", value)
-  if stacktrace ~= "" then
-    local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
-    table.insert(traces, stacktrace)
-    redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))
-  end
+  if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "failed", "jobId", jobId,
     "failedReason", value, "prev", "active")
   if attemptsMade >= maxAttempts then
@@ -93,7 +92,8 @@ end
 if not fetchNext then return 0 end
 local nextJob = takeNextJob(k, prefix, now, token, tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]),
   ARGV[13])
-if nextJob[2] == 0 and redis.call("LLEN", k.wait) == 0 and redis.call("ZCARD", k.prioritized) == 0 then
+if nextJob[2] == 0 and redis.call("LLEN", k.wait) == 0 and redis.call("ZCARD", k.prioritized) == 0
+    and redis.call("LLEN", k.active) == 0 then
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "drained")
 end
 return nextJob

@@ -25,6 +25,7 @@
   Events: waiting (prev=active).
 ]]
 --- @include "releaseLock"
+--- @include "appendedStacktrace"
 --- @include "isPausedOrMaxed"
 --- @include "enqueueReady"
 --- @include "maxEvents"
@@ -35,17 +36,15 @@ local prefix, jobId, token, reason, stacktrace, pushCommand = ARGV[1], ARGV[2], 
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+local traces = nil
+if stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
 
 redis.call("HINCRBY", jobKey, "atm", 1)
 redis.call("HSET", jobKey, "failedReason", reason)
-if stacktrace ~= "" then
-  local traces = cjson.decode(redis.call("HGET", jobKey, "stacktrace") or "[]")
-  table.insert(traces, stacktrace)
-  redis.call("HSET", jobKey, "stacktrace", cjson.encode(traces))
-end
+if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
 enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, pushCommand,
   isPausedOrMaxed(metaKey, activeKey))

@@ -7,9 +7,11 @@ local function promoteDueJobs(delayedKey, waitKey, prioritizedKey, counterKey, m
   for _, jobId in ipairs(due) do
     redis.call("ZREM", delayedKey, jobId)
     local jobKey = prefix .. jobId
-    local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
-    enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, "LPUSH", blocked)
-    redis.call("HSET", jobKey, "delay", 0)
-    redis.call("XADD", eventsKey, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+    if redis.call("EXISTS", jobKey) == 1 then
+      local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
+      enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, "LPUSH", blocked)
+      redis.call("HSET", jobKey, "delay", 0)
+      redis.call("XADD", eventsKey, "*", "event", "waiting", "jobId", jobId, "prev", "delayed")
+    end
   end
 end

@@ -16,19 +16,32 @@ local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitD
     local used = tonumber(redis.call("GET", k.limiter) or 0)
     if used >= limitMax then
       local ttl = redis.call("PTTL", k.limiter)
-      if ttl <= 0 then ttl = limitDuration end
-      return {0, 0, ttl, 0}
+      if ttl > 0 then
+        return {0, 0, ttl, 0}
+      end
+      -- A counter without expiry would limit the queue forever: start a new window.
+      redis.call("DEL", k.limiter)
     end
   end
 
-  local jobId = redis.call("RPOPLPUSH", k.wait, k.active)
-  if not jobId then
-    local popped = redis.call("ZPOPMIN", k.prioritized)
-    if popped[1] then
-      jobId = popped[1]
-      redis.call("LPUSH", k.active, jobId)
+  -- Take the next id whose job still exists (a hash deleted behind the queue's back is skipped).
+  local jobId
+  repeat
+    jobId = redis.call("RPOPLPUSH", k.wait, k.active)
+    if not jobId then
+      local popped = redis.call("ZPOPMIN", k.prioritized)
+      if popped[1] then
+        jobId = popped[1]
+        redis.call("LPUSH", k.active, jobId)
+      end
     end
-  end
+    if jobId and redis.call("EXISTS", prefix .. jobId) == 0 then
+      redis.call("LREM", k.active, 1, jobId)
+      jobId = nil
+    else
+      break
+    end
+  until false
   if not jobId then
     local first = redis.call("ZRANGE", k.delayed, 0, 0, "WITHSCORES")
     local nextAt = 0
