@@ -77,6 +77,43 @@ struct InteropTests {
         }
     }
 
+    @Test("a Python FlowProducer tree runs on Tributary workers: children first, each parent with its children's values")
+    func pythonFlowOnTributaryWorkers() async throws {
+        try await withPeer { server, client, peer in
+            let tree: JSONValue = ["name": "report", "queueName": "reports", "data": ["title": "q3"], "children": [
+                ["name": "step-a", "queueName": "steps", "data": ["n": 1]],
+                ["name": "step-b", "queueName": "steps", "data": ["n": 2]],
+                ["name": "step-c", "queueName": "steps", "data": ["n": 3], "children": [
+                    ["name": "sub", "queueName": "steps", "data": ["n": 4]],
+                ]],
+            ]]
+            let root = try await peer.flow(tree, redisURL: server.tcpURL, queue: "reports")
+            let reports = try Queue("reports", client: client)
+            #expect(try await reports.getState(root.id) == .waitingChildren)
+            // A step's total is 10·n plus its own children's totals; the report sums its children's totals.
+            let steps = try Worker(queue: "steps", client: client, options: .init(concurrency: 3)) { job in
+                let below = try await job.childrenValues().values.compactMap { $0["total"]?.intValue }.reduce(0, +)
+                return ["total": .int((job.data["n"]?.intValue ?? 0) * 10 + below)]
+            }
+            let report = try Worker(queue: "reports", client: client) { job in
+                let values = try await job.childrenValues()
+                return ["sum": .int(values.values.compactMap { $0["total"]?.intValue }.reduce(0, +)),
+                        "children": .int(Int64(values.count))]
+            }
+            let runners = [Task { try await steps.run() }, Task { try await report.run() }]
+            let finished = try await peer.waitFinished(ids: [root.id], redisURL: server.tcpURL, queue: "reports", timeout: .seconds(30))
+            await steps.close()
+            await report.close()
+            for runner in runners { try await runner.value }
+            #expect(finished[root.id]?.state == "completed")
+            #expect(finished[root.id]?.returnvalue == ["sum": 100, "children": 3])
+            let stepC = try #require(root.children.first { $0.name == "step-c" })
+            let stepCJob = try #require(try await Queue("steps", client: client).getJob(stepC.id))
+            let processed = try await stepCJob.childrenValues(client: client)
+            #expect(processed == ["bull:steps:\(stepC.children[0].id)": ["total": 40]])
+        }
+    }
+
     @Test("getJobCounts from both sides agree, in every state")
     func countsAgree() async throws {
         try await withPeer { server, client, peer in

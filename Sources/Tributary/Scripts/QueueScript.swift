@@ -91,6 +91,7 @@ enum ScriptIncludes {
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
         "appendedStacktrace": PackageResources.appendedStacktrace_lua,
+        "completeChild": PackageResources.completeChild_lua,
         "detachFromParent": PackageResources.detachFromParent_lua,
         "deleteJob": PackageResources.deleteJob_lua,
         "reattachToParent": PackageResources.reattachToParent_lua,

@@ -35,6 +35,21 @@ extension Job {
         handle.events.yield(.progress(self, progress))
     }
 
+    /// The return values of this job's completed children, by child job key (`<prefix>:<queue>:<id>`), as BullMQ's
+    /// `getChildrenValues` returns them. Works on any job read from a queue, not only inside a handler.
+    public func childrenValues(client: RedisClient? = nil) async throws -> [String: JSONValue] {
+        guard let client = client ?? handle?.queue.client else {
+            throw QueueError(.jobNotInState, "job \(id): pass a client to childrenValues outside a worker's handler")
+        }
+        let flat = try await client.send(RedisCommand("HGETALL", .string(key + ":processed"))).array ?? []
+        var values: [String: JSONValue] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) {
+            guard let child = flat[index].string, let text = flat[index + 1].string else { continue }
+            values[child] = (try? JSONValue.parse(text)) ?? .string(text)
+        }
+        return values
+    }
+
     /// Appends a line to the job's log (`<job>:logs`) from inside the handler; returns the number of lines.
     @discardableResult
     public func log(_ line: String) async throws -> Int {

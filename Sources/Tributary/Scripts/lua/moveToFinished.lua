@@ -38,7 +38,12 @@
     -1 the job does not exist; -2 its lock is missing; -6 another worker holds the lock; -3 not active;
     -4 it still has pending children
 
+  A completed child of a flow updates its parent (see includes/completeChild.lua); the parent may be in another
+  queue. Failure policies for children (fpof, idof, rdof, cpof) are not handled yet: a failed child leaves its
+  parent waiting, as BullMQ does without those options.
+
   Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
+  waiting (prev=waiting-children) or delayed on the parent's queue when its last child completes;
   drained when fetching found nothing waiting and nothing active; plus those of moveToActive when fetching.
 ]]
 --- @include "releaseLock"
@@ -46,6 +51,7 @@
 --- @include "trimFinished"
 --- @include "takeNextJob"
 --- @include "maxEvents"
+--- @include "completeChild"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -70,6 +76,8 @@ if target == "completed" then
   redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", value)
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "completed", "jobId", jobId,
     "returnvalue", value, "prev", "active")
+  local parentKey = redis.call("HGET", jobKey, "parentKey")
+  if parentKey then completeChild(jobKey, parentKey, value, now) end
 else
   setKey = failedKey
   redis.call("HSET", jobKey, "finishedOn", now, "failedReason", value)
