@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import Tributary
@@ -111,6 +112,53 @@ struct InteropTests {
             let stepCJob = try #require(try await Queue("steps", client: client).getJob(stepC.id))
             let processed = try await stepCJob.childrenValues(client: client)
             #expect(processed == ["bull:steps:\(stepC.children[0].id)": ["total": 40]])
+        }
+    }
+
+    @Test("a Tributary flow runs on Python workers; the parent receives its children's values")
+    func tributaryFlowOnPythonWorkers() async throws {
+        try await withPeer { server, client, peer in
+            let root = try await FlowProducer(client: client).add(FlowJob("parent", queue: "pyflow", data: ["k": 0], children: [
+                FlowJob("child-a", queue: "pyflow", data: ["k": 1]),
+                FlowJob("child-b", queue: "pyflow", data: ["k": 2]),
+            ]))
+            let result = try await peer.work(redisURL: server.tcpURL, queue: "pyflow", count: 3, timeout: .seconds(40))
+            #expect(result.completed.map(\.name).last == "parent")
+            let queue = try Queue("pyflow", client: client)
+            #expect(try await queue.getState(root.job.id) == .completed)
+            let parent = try #require(try await queue.getJob(root.job.id))
+            let values = try await parent.childrenValues(client: client)
+            #expect(values.count == 2)
+            for child in root.children {
+                #expect(values["bull:pyflow:\(child.job.id)"]?["by"] == "python")
+                #expect(values["bull:pyflow:\(child.job.id)"]?["data"] == child.job.data)
+            }
+        }
+    }
+
+    @Test("flow jobs stored by Tributary have the fields and encodings Python's FlowProducer stores")
+    func flowLayoutMatchesPython() async throws {
+        try await withPeer { server, client, peer in
+            let tree: JSONValue = ["name": "parent", "queueName": "py", "data": ["n": 0], "children": [["name": "child", "queueName": "py", "data": ["n": 1]]]]
+            let python = try await peer.flow(tree, redisURL: server.tcpURL, queue: "py")
+            let ours = try await FlowProducer(client: client).add(FlowJob("parent", queue: "sw", data: ["n": 0], children: [
+                FlowJob("child", queue: "sw", data: ["n": 1]),
+            ]))
+            let pythonParent = try await hashFields(client, "bull:py:\(python.id)")
+            let ourParent = try await hashFields(client, "bull:sw:\(ours.job.id)")
+            let pythonChild = try await hashFields(client, "bull:py:\(python.children[0].id)")
+            let ourChild = try await hashFields(client, "bull:sw:\(ours.children[0].job.id)")
+            #expect(Set(ourParent.keys) == Set(pythonParent.keys))
+            #expect(Set(ourChild.keys) == Set(pythonChild.keys))
+            #expect(try canonical(JSONValue.parse(ourParent["opts"]!)) == canonical(JSONValue.parse(pythonParent["opts"]!)))
+            // The child's opts and parent fields differ only by the ids and queue names.
+            let theirs = pythonChild["opts"]!.replacingOccurrences(of: python.id, with: "ID").replacingOccurrences(of: "bull:py", with: "Q")
+            let mine = ourChild["opts"]!.replacingOccurrences(of: ours.job.id, with: "ID").replacingOccurrences(of: "bull:sw", with: "Q")
+            #expect(try canonical(JSONValue.parse(mine)) == canonical(JSONValue.parse(theirs)))
+            #expect(ourChild["parent"]!.replacingOccurrences(of: ours.job.id, with: "ID").replacingOccurrences(of: "bull:sw", with: "Q")
+                == pythonChild["parent"]!.replacingOccurrences(of: python.id, with: "ID").replacingOccurrences(of: "bull:py", with: "Q"))
+            #expect(try await Queue("sw", client: client).getState(ours.job.id) == .waitingChildren)
+            #expect(try await Queue("py", client: client).getState(python.id) == .waitingChildren)
         }
     }
 

@@ -54,8 +54,10 @@ enum AdminTestSupport {
         let parentQueue = parentKey.split(separator: ":").dropLast().joined(separator: ":")
         try await client.send(RedisCommand("LREM", .string(parentQueue + ":wait"), 0, .string(parentId)))
         try await client.send(RedisCommand("ZADD", .string(parentQueue + ":waiting-children"), 1, .string(parentId)))
-        let arguments = queue.addArguments(JobRequest(name), timestamp: EpochClock.milliseconds(), parentKey: parentKey,
-                                           parent: #"{"id":"\#(parentId)","queueKey":"\#(parentQueue)"}"#)
+        let parentKeys = QueueKeys(prefix: String(parentQueue.split(separator: ":")[0]),
+                                   queueName: String(parentQueue.split(separator: ":")[1]))
+        let arguments = Queue.addArguments(JobRequest(name), keys: queue.keys, timestamp: EpochClock.milliseconds(),
+                                           parent: (parentId, parentKeys))
         let reply = try await client.run(QueueScripts.addJob.script, keys: QueueScripts.addJob.keys(for: queue.keys),
                                          arguments: arguments)
         return try #require(reply.string)

@@ -110,13 +110,31 @@ public final class Queue: Sendable {
     }
 
     /// The ARGV of `addJob.lua` for one request.
-    func addArguments(_ request: JobRequest, timestamp: Int64, parentKey: String = "", parent: String = "") -> [RedisArgument] {
+    func addArguments(_ request: JobRequest, timestamp: Int64) -> [RedisArgument] {
+        Self.addArguments(request, keys: keys, timestamp: timestamp)
+    }
+
+    /// The ARGV of `addJob.lua` for a job of the queue with these keys; `parent` makes it a flow child (BullMQ's
+    /// `parentKey` and `parent` fields, and `parent` in its opts), `waitsForChildren` a flow parent.
+    static func addArguments(_ request: JobRequest, keys: QueueKeys, timestamp: Int64, jobId: String? = nil,
+                             parent: (id: String, queue: QueueKeys)? = nil, waitsForChildren: Bool = false) -> [RedisArgument] {
         let options = request.options
+        var storedOptions = options.storedJSON
+        var parentKey = "", parentJSON = ""
+        if let parent {
+            parentKey = parent.queue.job(parent.id)
+            parentJSON = JSONValue.object(["id": .string(parent.id), "queueKey": .string(parent.queue.qualifiedName)]).serialized()
+            if case .object(var object) = storedOptions {
+                object["parent"] = ["id": .string(parent.id), "queue": .string(parent.queue.qualifiedName)]
+                storedOptions = .object(object)
+            }
+        }
         return [
-            .string(keys.jobKeyPrefix), .string(options.jobId ?? ""), .string(request.name), .integer(timestamp),
-            .string(request.data.serialized()), .string(options.storedJSON.serialized()),
+            .string(keys.jobKeyPrefix), .string(jobId ?? options.jobId ?? ""), .string(request.name), .integer(timestamp),
+            .string(request.data.serialized()), .string(storedOptions.serialized()),
             .integer(options.delay.milliseconds), .integer(Int64(options.priority)),
-            .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parent),
+            .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parentJSON),
+            .string(waitsForChildren ? "1" : "0"),
         ]
     }
 

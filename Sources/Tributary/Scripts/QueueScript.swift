@@ -102,7 +102,7 @@ enum ScriptIncludes {
 enum QueueScripts {
     static let addJob = QueueScript(
         "addJob", source: PackageResources.addJob_lua,
-        keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker])
+        keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker, .waitingChildren])
 
     /// The keys `takeNextJob` needs, shared by moveToActive and moveToFinished.
     private static let fetchKeys: [QueueKeys.Kind] = [

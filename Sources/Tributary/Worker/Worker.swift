@@ -87,7 +87,7 @@ public final class Worker: Service, Sendable {
         self.client = client
         self.options = options
         self.handler = handler
-        self.workerID = Self.randomID()
+        self.workerID = RandomID.hex32()
         var logger = logger
         logger[metadataKey: "queue"] = .string(queue)
         self.logger = logger
@@ -391,10 +391,4 @@ public final class Worker: Service, Sendable {
         eventSink.yield(.error("\(doing): \(error)"))
     }
 
-    private static func randomID() -> String {
-        (0..<4).map { _ in
-            let hex = String(UInt32.random(in: .min ... .max), radix: 16)
-            return String(repeating: "0", count: 8 - hex.count) + hex
-        }.joined()
-    }
 }

@@ -1,5 +1,6 @@
 --[[
-  addJob: stores a new job and puts it where it belongs: the wait list, the prioritized set or the delayed set.
+  addJob: stores a new job and puts it where it belongs: the wait list, the prioritized set, the delayed set, or
+  (for a flow parent added before its children) the waiting-children set.
 
   KEYS:
     1 wait
@@ -11,6 +12,7 @@
     7 active
     8 events
     9 marker
+    10 waiting-children
 
   ARGV:
     1 job key prefix ("bull:queue:")
@@ -24,12 +26,14 @@
     9 push command for the wait list: LPUSH (FIFO) or RPUSH (LIFO)
     10 parent job key, or ""
     11 parent JSON {"id", "queueKey"}, or ""
+    12 "1" when the job waits for children added after it in the same transaction, else "0"
 
   Returns:
     the job id (string); for an existing custom id, the existing job's id, unchanged
     -5 the parent job does not exist
 
-  Events: added (name), then waiting, or delayed (delay = ready-at ms); duplicated for an existing custom id.
+  Events: added (name), then waiting, delayed (delay = ready-at ms) or waiting-children; duplicated for an
+  existing custom id.
 ]]
 --- @include "maxEvents"
 --- @include "isPausedOrMaxed"
@@ -38,6 +42,8 @@
 
 local waitKey, metaKey, idKey, delayedKey, prioritizedKey, counterKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
+local waitingChildrenKey = KEYS[10]
+local waitsForChildren = ARGV[12] == "1"
 local prefix, customId, name, timestamp, data, opts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local delay, priority, pushCommand = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local parentKey, parent = ARGV[10], ARGV[11]
@@ -70,7 +76,10 @@ end
 redis.call("HSET", jobKey, unpack(fields))
 redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "added", "jobId", jobId, "name", name)
 
-if delay > 0 then
+if waitsForChildren then
+  redis.call("ZADD", waitingChildrenKey, timestamp, jobId)
+  redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting-children", "jobId", jobId)
+elseif delay > 0 then
   local readyAt = tonumber(timestamp) + delay
   scheduleDelayed(delayedKey, markerKey, jobId, readyAt)
   redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", jobId, "delay", readyAt)

@@ -1,0 +1,130 @@
+import Logging
+
+/// A node of a BullMQ-style flow tree: a job, and the children that must complete before it runs.
+public struct FlowJob: Sendable {
+    /// The job's name.
+    public var name: String
+    /// The queue the job goes to; children may live in other queues.
+    public var queueName: String
+    /// The job's data.
+    public var data: JSONValue
+    /// The job's options; without a `jobId`, the node gets a random 32-hex-digit id (as Python bullmq does).
+    public var options: JobOptions
+    /// The jobs this one waits for.
+    public var children: [FlowJob]
+
+    /// Creates a node.
+    public init(_ name: String, queue: String, data: JSONValue = .null, options: JobOptions = .init(),
+                children: [FlowJob] = []) {
+        self.name = name
+        self.queueName = queue
+        self.data = data
+        self.options = options
+        self.children = children
+    }
+}
+
+/// A flow as stored: each node's job and its children.
+public struct FlowNode: Sendable {
+    /// The node's job as added.
+    public let job: Job
+    /// The node's children, in the order given.
+    public let children: [FlowNode]
+}
+
+/// Adds BullMQ-compatible flow trees atomically: every node is stored, in one MULTI/EXEC whose every reply is
+/// checked, or the add fails.
+///
+/// A parent waits in `waiting-children` with its pending children in `:dependencies`; each child carries BullMQ's
+/// `parentKey` and `parent` fields, so Node and Python BullMQ workers can run the tree as well as Tributary's.
+///
+/// ```swift
+/// let flows = FlowProducer(client: client)
+/// let report = try await flows.add(FlowJob("report", queue: "reports", children: [
+///     FlowJob("extract", queue: "io", data: ["region": "us"]),
+///     FlowJob("extract", queue: "io", data: ["region": "eu"]),
+/// ]))
+/// ```
+public final class FlowProducer: Sendable {
+    /// The client flows are added with.
+    public let client: RedisClient
+    /// The key prefix of every queue in the flows.
+    public let prefix: String
+
+    /// Creates a producer.
+    public init(client: RedisClient, prefix: String = "bull") {
+        self.client = client
+        self.prefix = prefix
+    }
+
+    /// Adds one tree atomically.
+    ///
+    /// - Throws: ``QueueError`` (`invalidQueueName`, `invalidOption` naming the node) before anything is stored;
+    ///   ``RedisClientError`` `transactionFailed` if Redis refused part of the transaction.
+    @discardableResult
+    public func add(_ flow: FlowJob) async throws -> FlowNode {
+        try await addBulk([flow])[0]
+    }
+
+    /// Adds several trees in one transaction.
+    @discardableResult
+    public func addBulk(_ flows: [FlowJob]) async throws -> [FlowNode] {
+        let timestamp = EpochClock.milliseconds()
+        var commands: [RedisCommand] = []
+        var planned: [PlannedNode] = []
+        for flow in flows {
+            planned.append(try plan(flow, path: flow.name, parent: nil, timestamp: timestamp, into: &commands))
+        }
+        guard !commands.isEmpty else { return [] }
+        let replies = try await client.transaction(commands, scripts: [QueueScripts.addJob.script])
+        return try planned.map { try $0.node(replies: replies) }
+    }
+
+    /// A node with its id decided and the position of its command in the transaction.
+    private struct PlannedNode {
+        let index: Int
+        let keys: QueueKeys
+        let request: JobRequest
+        let timestamp: Int64
+        let children: [PlannedNode]
+
+        func node(replies: [RESPValue]) throws -> FlowNode {
+            let reply = replies[index]
+            guard case .bulkString = reply, let id = reply.string else {
+                throw QueueError(.unexpectedScriptResult,
+                                 "adding flow node '\(request.name)' to queue '\(keys.queueName)' returned \(reply)")
+            }
+            let job = Job(id: id, queue: keys, fields: [
+                "name": request.name, "data": request.data.serialized(), "timestamp": String(timestamp),
+                "opts": request.options.storedJSON.serialized(),
+            ])
+            return FlowNode(job: job, children: try children.map { try $0.node(replies: replies) })
+        }
+    }
+
+    /// Validates a node, gives it an id, and appends its command (parents before their children, as the child's
+    /// script checks that its parent exists).
+    private func plan(_ flow: FlowJob, path: String, parent: (id: String, queue: QueueKeys)?, timestamp: Int64,
+                      into commands: inout [RedisCommand]) throws -> PlannedNode {
+        guard !flow.queueName.isEmpty, !flow.queueName.contains(":") else {
+            throw QueueError(.invalidQueueName, "flow node \(path): queue name '\(flow.queueName)' must be non-empty and must not contain ':'")
+        }
+        do {
+            try flow.options.validate()
+        } catch let error as QueueError {
+            throw QueueError(error.code, "flow node \(path): \(error.message)")
+        }
+        let request = JobRequest(flow.name, data: flow.data, options: flow.options)
+        // A generated id is passed to the script but, as in BullMQ, not stored in the job's opts.
+        let id = flow.options.jobId ?? RandomID.hex32()
+        let keys = QueueKeys(prefix: prefix, queueName: flow.queueName)
+        let index = commands.count
+        commands.append(QueueScripts.addJob.command(keys, arguments: Queue.addArguments(
+            request, keys: keys, timestamp: timestamp, jobId: id, parent: parent, waitsForChildren: !flow.children.isEmpty)))
+        let children = try flow.children.enumerated().map { offset, child in
+            try plan(child, path: "\(path) > \(child.name)[\(offset)]", parent: (id, keys), timestamp: timestamp, into: &commands)
+        }
+        return PlannedNode(index: index, keys: keys, request: request, timestamp: timestamp, children: children)
+    }
+
+}
