@@ -147,14 +147,20 @@ struct RedisReconnectTests {
         }
     }
 
+    /// A waiting client whose server was killed, and a PING waiting for the reconnect.
+    private func waitingCall(_ server: TestRedisServer) async throws -> (RedisClient, Task<RESPValue, any Error>) {
+        let worker = try await RedisClient.connect(try configuration(server.tcpURL, .waitForReconnect))
+        server.kill()
+        while worker.isConnected { try await Task.sleep(for: .milliseconds(10)) }
+        let waiting = Task { try await worker.send(RedisCommand("PING")) }
+        try await Task.sleep(for: .milliseconds(100))
+        return (worker, waiting)
+    }
+
     @Test("close() fails waiting calls with clientClosed")
     func closeWakesWaiters() async throws {
         try await withRedisServer { server in
-            let worker = try await RedisClient.connect(try configuration(server.tcpURL, .waitForReconnect))
-            server.kill()
-            while worker.isConnected { try await Task.sleep(for: .milliseconds(10)) }
-            let waiting = Task { try await worker.send(RedisCommand("PING")) }
-            try await Task.sleep(for: .milliseconds(100))
+            let (worker, waiting) = try await waitingCall(server)
             await worker.close()
             await #expect { try await waiting.value } throws: { ($0 as? RedisClientError)?.code == .clientClosed }
         }
@@ -163,11 +169,7 @@ struct RedisReconnectTests {
     @Test("a waiting call can be cancelled")
     func cancelWaitingCall() async throws {
         try await withRedisServer { server in
-            let worker = try await RedisClient.connect(try configuration(server.tcpURL, .waitForReconnect))
-            server.kill()
-            while worker.isConnected { try await Task.sleep(for: .milliseconds(10)) }
-            let waiting = Task { try await worker.send(RedisCommand("PING")) }
-            try await Task.sleep(for: .milliseconds(100))
+            let (worker, waiting) = try await waitingCall(server)
             waiting.cancel()
             await #expect(throws: CancellationError.self) { try await waiting.value }
             await worker.close()

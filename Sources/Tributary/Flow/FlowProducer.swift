@@ -94,11 +94,8 @@ public final class FlowProducer: Sendable {
                 throw QueueError(.unexpectedScriptResult,
                                  "adding flow node '\(request.name)' to queue '\(keys.queueName)' returned \(reply)")
             }
-            let job = Job(id: id, queue: keys, fields: [
-                "name": request.name, "data": request.data.serialized(), "timestamp": String(timestamp),
-                "opts": request.options.storedJSON.serialized(),
-            ])
-            return FlowNode(job: job, children: try children.map { try $0.node(replies: replies) })
+            return FlowNode(job: Job(added: request, id: id, queue: keys, timestamp: timestamp),
+                            children: try children.map { try $0.node(replies: replies) })
         }
     }
 

@@ -98,6 +98,15 @@ public struct Job: Sendable {
         problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
+    /// The job as an add just stored it: the fields `addJob.lua` writes for this request.
+    init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64) {
+        self.init(id: id, queue: queue, fields: [
+            "name": request.name, "data": request.data.serialized(), "opts": request.options.storedJSON.serialized(),
+            "timestamp": String(timestamp), "delay": String(request.options.delay.milliseconds),
+            "priority": String(request.options.priority),
+        ])
+    }
+
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).
     init?(id: String, queue: QueueKeys, flatFields: [RESPValue]) {
         guard !flatFields.isEmpty else { return nil }

@@ -101,11 +101,7 @@ public final class Queue: Sendable {
                 if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
                 throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for job '\(request.name)'")
             }
-            return Job(id: id, queue: keys, fields: [
-                "name": request.name, "data": request.data.serialized(), "opts": request.options.storedJSON.serialized(),
-                "timestamp": String(timestamp), "delay": String(request.options.delay.milliseconds),
-                "priority": String(request.options.priority),
-            ])
+            return Job(added: request, id: id, queue: keys, timestamp: timestamp)
         }
     }
 
