@@ -66,4 +66,24 @@ struct FlowProducerTests {
             #expect(try await client.send(RedisCommand("DBSIZE")) == .integer(0))
         }
     }
+
+    @Test("a failure inside the transaction leaves nothing stored")
+    func atomicity() async throws {
+        try await withQueue { (_: Queue, client: RedisClient, _: TestRedisServer) async throws in
+            // The last node's queue has a wait key of the wrong type: its add would fail inside EXEC.
+            try await client.send(RedisCommand("SET", "bull:broken:wait", "not a list"))
+            let before = try await client.send(RedisCommand("KEYS", "*")).array?.compactMap(\.string)
+            await #expect {
+                try await FlowProducer(client: client).add(FlowJob("root", queue: "q", children: [
+                    FlowJob("a", queue: "q"), FlowJob("b", queue: "other"), FlowJob("c", queue: "broken"),
+                ]))
+            } throws: { error in
+                guard let error = error as? QueueError else { return false }
+                return error.code == .flowRejected && error.message.contains("bull:broken:wait holds a string")
+            }
+            let after = try await client.send(RedisCommand("KEYS", "*")).array?.compactMap(\.string)
+            #expect(before == ["bull:broken:wait"])
+            #expect(after == before, "nothing may be stored, not even the guard")
+        }
+    }
 }

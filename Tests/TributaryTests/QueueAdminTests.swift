@@ -57,7 +57,7 @@ enum AdminTestSupport {
         let parentKeys = QueueKeys(prefix: String(parentQueue.split(separator: ":")[0]),
                                    queueName: String(parentQueue.split(separator: ":")[1]))
         let arguments = Queue.addArguments(JobRequest(name), keys: queue.keys, timestamp: EpochClock.milliseconds(),
-                                           parent: (parentId, parentKeys))
+                                           parents: [(parentId, parentKeys)])
         let reply = try await client.run(QueueScripts.addJob.script, keys: QueueScripts.addJob.keys(for: queue.keys),
                                          arguments: arguments)
         return try #require(reply.string)

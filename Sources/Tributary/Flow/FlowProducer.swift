@@ -70,13 +70,15 @@ public final class FlowProducer: Sendable {
     @discardableResult
     public func addBulk(_ flows: [FlowJob]) async throws -> [FlowNode] {
         let timestamp = EpochClock.milliseconds()
-        var commands: [RedisCommand] = []
+        var transaction = FlowTransaction(prefix: prefix)
         var planned: [PlannedNode] = []
         for flow in flows {
-            planned.append(try plan(flow, path: flow.name, parent: nil, timestamp: timestamp, into: &commands))
+            planned.append(try plan(flow, path: flow.name, parent: nil, timestamp: timestamp, into: &transaction))
         }
-        guard !commands.isEmpty else { return [] }
-        let replies = try await client.transaction(commands, scripts: [QueueScripts.addJob.script])
+        guard !planned.isEmpty else { return [] }
+        guard case .stored(let replies) = try await transaction.run(on: client) else {
+            throw QueueError(.unexpectedScriptResult, "checkFlow reported a run record for a flow tree")
+        }
         return try planned.map { try $0.node(replies: replies) }
     }
 
@@ -91,6 +93,9 @@ public final class FlowProducer: Sendable {
         func node(replies: [RESPValue]) throws -> FlowNode {
             let reply = replies[index]
             guard case .bulkString = reply, let id = reply.string else {
+                if reply.int == -5 {
+                    throw QueueError(.parentNotFound, "flow node '\(request.name)' in queue '\(keys.queueName)': its parent does not exist")
+                }
                 throw QueueError(.unexpectedScriptResult,
                                  "adding flow node '\(request.name)' to queue '\(keys.queueName)' returned \(reply)")
             }
@@ -102,10 +107,8 @@ public final class FlowProducer: Sendable {
     /// Validates a node, gives it an id, and appends its command (parents before their children, as the child's
     /// script checks that its parent exists).
     private func plan(_ flow: FlowJob, path: String, parent: (id: String, queue: QueueKeys)?, timestamp: Int64,
-                      into commands: inout [RedisCommand]) throws -> PlannedNode {
-        guard !flow.queueName.isEmpty, !flow.queueName.contains(":") else {
-            throw QueueError(.invalidQueueName, "flow node \(path): queue name '\(flow.queueName)' must be non-empty and must not contain ':'")
-        }
+                      into transaction: inout FlowTransaction) throws -> PlannedNode {
+        try FlowProducer.validateQueueName(flow.queueName, node: path)
         do {
             try flow.options.validate()
         } catch let error as QueueError {
@@ -115,13 +118,27 @@ public final class FlowProducer: Sendable {
         // A generated id is passed to the script but, as in BullMQ, not stored in the job's opts.
         let id = flow.options.jobId ?? RandomID.hex32()
         let keys = QueueKeys(prefix: prefix, queueName: flow.queueName)
-        let index = commands.count
-        commands.append(QueueScripts.addJob.command(keys, arguments: Queue.addArguments(
-            request, keys: keys, timestamp: timestamp, jobId: id, parent: parent, waitsForChildren: !flow.children.isEmpty)))
+        let index = transaction.addJob(keys, arguments: Queue.addArguments(
+            request, keys: keys, timestamp: timestamp, jobId: id, parents: parent.map { [$0] } ?? [],
+            waitsForChildren: !flow.children.isEmpty, guardKey: transaction.guardKey),
+            jobKey: keys.job(id), fresh: flow.options.jobId == nil)
         let children = try flow.children.enumerated().map { offset, child in
-            try plan(child, path: "\(path) > \(child.name)[\(offset)]", parent: (id, keys), timestamp: timestamp, into: &commands)
+            try plan(child, path: "\(path) > \(child.name)[\(offset)]", parent: (id, keys), timestamp: timestamp,
+                     into: &transaction)
         }
         return PlannedNode(index: index, keys: keys, request: request, timestamp: timestamp, children: children)
     }
 
+    /// The reserved name under which flow runs and guards are kept (`<prefix>:__flows__:…`).
+    static let reservedQueueName = "__flows__"
+
+    /// Checks that a flow node's queue name can be used.
+    static func validateQueueName(_ name: String, node: String) throws {
+        guard !name.isEmpty, !name.contains(":") else {
+            throw QueueError(.invalidQueueName, "flow node \(node): queue name '\(name)' must be non-empty and must not contain ':'")
+        }
+        guard name != reservedQueueName else {
+            throw QueueError(.invalidQueueName, "flow node \(node): queue name '\(name)' is reserved for flow runs")
+        }
+    }
 }

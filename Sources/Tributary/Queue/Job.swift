@@ -43,6 +43,12 @@ public struct Job: Sendable {
     public let fields: [String: String]
     /// Set by the worker on the job it hands to a handler (progress, logs, moveToDelayed).
     var handle: JobHandle?
+    /// For a node of a flow run, the results of the nodes it needs, by node id; filled by the worker before the
+    /// handler runs. A needed node that failed under the `ignore` or `continue` policy is in ``inputFailures``
+    /// instead; one that failed under `remove` is in neither.
+    public internal(set) var inputs: [String: JSONValue] = [:]
+    /// For a node of a flow run, why the needed nodes that failed (policy `ignore` or `continue`) failed, by node id.
+    public internal(set) var inputFailures: [String: String] = [:]
 
     /// The job's hash key.
     public var key: String { queue.job(id) }

@@ -43,11 +43,16 @@ public struct JobOptions: Sendable, Hashable {
     public var timestamp: Int64?
     /// How long one attempt may run before the worker cancels it and fails the attempt.
     public var timeout: Duration?
+    /// What the job's parent does when the job, as a flow child, fails for good (BullMQ's
+    /// `failParentOnFailure`, `ignoreDependencyOnFailure`, `removeDependencyOnFailure`,
+    /// `continueParentOnFailure`); by default the parent keeps waiting, as in BullMQ.
+    public var onFailure: FailurePolicy = .keepWaiting
 
     /// Creates options; every parameter has BullMQ's default.
     public init(jobId: String? = nil, delay: Duration = .zero, priority: Int = 0, lifo: Bool = false,
                 attempts: Int = 0, backoff: Backoff? = nil, removeOnComplete: Retention = .keepAll,
-                removeOnFail: Retention = .keepAll, timestamp: Int64? = nil, timeout: Duration? = nil) {
+                removeOnFail: Retention = .keepAll, timestamp: Int64? = nil, timeout: Duration? = nil,
+                onFailure: FailurePolicy = .keepWaiting) {
         self.jobId = jobId
         self.delay = delay
         self.priority = priority
@@ -58,6 +63,7 @@ public struct JobOptions: Sendable, Hashable {
         self.removeOnFail = removeOnFail
         self.timestamp = timestamp
         self.timeout = timeout
+        self.onFailure = onFailure
     }
 
     /// BullMQ's highest priority number (2^21).

@@ -110,20 +110,35 @@ public final class Queue: Sendable {
         Self.addArguments(request, keys: keys, timestamp: timestamp)
     }
 
-    /// The ARGV of `addJob.lua` for a job of the queue with these keys; `parent` makes it a flow child (BullMQ's
-    /// `parentKey` and `parent` fields, and `parent` in its opts), `waitsForChildren` a flow parent.
+    /// The ARGV of `addJob.lua` for a job of the queue with these keys.
+    ///
+    /// - Parameters:
+    ///   - parents: the job's dependents in a flow. One makes it a BullMQ flow child (`parentKey` and `parent`
+    ///     fields, `parent` in its opts, the failure policy flag in both); several make it a shared DAG node
+    ///     (Tributary's `parents` field).
+    ///   - waitsForChildren: the job is a flow parent whose children are added after it in the same transaction.
+    ///   - extraFields: Tributary's extra hash fields (flowRun, flowNode, flowInputs, command).
+    ///   - guardKey: the key set by `checkFlow.lua`; without it the add does nothing.
     static func addArguments(_ request: JobRequest, keys: QueueKeys, timestamp: Int64, jobId: String? = nil,
-                             parent: (id: String, queue: QueueKeys)? = nil, waitsForChildren: Bool = false) -> [RedisArgument] {
+                             parents: [(id: String, queue: QueueKeys)] = [], waitsForChildren: Bool = false,
+                             extraFields: JSONObject = [:], guardKey: String = "") -> [RedisArgument] {
         let options = request.options
         var storedOptions = options.storedJSON
-        var parentKey = "", parentJSON = ""
-        if let parent {
+        func link(_ parent: (id: String, queue: QueueKeys)) -> JSONValue {
+            var object: JSONObject = ["id": .string(parent.id), "queueKey": .string(parent.queue.qualifiedName)]
+            if let flag = options.onFailure.storedFlag { object[flag] = true }
+            return .object(object)
+        }
+        var parentKey = "", parentJSON = "", parentsJSON = ""
+        if parents.count == 1, let parent = parents.first {
             parentKey = parent.queue.job(parent.id)
-            parentJSON = JSONValue.object(["id": .string(parent.id), "queueKey": .string(parent.queue.qualifiedName)]).serialized()
+            parentJSON = link(parent).serialized()
             if case .object(var object) = storedOptions {
                 object["parent"] = ["id": .string(parent.id), "queue": .string(parent.queue.qualifiedName)]
                 storedOptions = .object(object)
             }
+        } else if parents.count > 1 {
+            parentsJSON = JSONValue.array(parents.map(link)).serialized()
         }
         return [
             .string(keys.jobKeyPrefix), .string(jobId ?? options.jobId ?? ""), .string(request.name), .integer(timestamp),
@@ -131,6 +146,8 @@ public final class Queue: Sendable {
             .integer(options.delay.milliseconds), .integer(Int64(options.priority)),
             .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parentJSON),
             .string(waitsForChildren ? "1" : "0"),
+            .string(extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()), .string(parentsJSON),
+            .string(guardKey),
         ]
     }
 

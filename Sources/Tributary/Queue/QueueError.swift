@@ -22,6 +22,11 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let jobLocked = Code("jobLocked")
         /// The queue has active jobs, so it cannot be obliterated without `force`.
         public static let activeJobs = Code("activeJobs")
+        /// A flow was refused before anything was stored: a node's job id is taken, or a key it needs has the wrong
+        /// type. The message names the key.
+        public static let flowRejected = Code("flowRejected")
+        /// No flow run has this id.
+        public static let runNotFound = Code("runNotFound")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
     }

@@ -91,7 +91,10 @@ enum ScriptIncludes {
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
         "appendedStacktrace": PackageResources.appendedStacktrace_lua,
+        "jobParents": PackageResources.jobParents_lua,
+        "moveParentOn": PackageResources.moveParentOn_lua,
         "completeChild": PackageResources.completeChild_lua,
+        "failChild": PackageResources.failChild_lua,
         "detachFromParent": PackageResources.detachFromParent_lua,
         "deleteJob": PackageResources.deleteJob_lua,
         "reattachToParent": PackageResources.reattachToParent_lua,
@@ -173,8 +176,12 @@ enum QueueScripts {
     static let changeDelay = QueueScript(
         "changeDelay", source: PackageResources.changeDelay_lua, keys: [.delayed, .meta, .events, .marker])
 
+    // Flows (Flow/).
+
+    static let checkFlow = QueueScript("checkFlow", source: PackageResources.checkFlow_lua, keys: [])
+
     static let all: [QueueScript] = [
-        addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay,
     ]

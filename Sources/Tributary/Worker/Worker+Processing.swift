@@ -9,6 +9,18 @@ extension Worker {
         let unrecoverable: Bool
     }
 
+    /// Redis refused to complete a job: it has children still pending (-4) or a child failed with the
+    /// `fail` policy (-9). The attempt fails instead, for good in the second case, as in BullMQ.
+    struct CompletionRefused: Error, CustomStringConvertible {
+        let code: Int64
+        let jobId: String
+        var unrecoverable: Bool { code == -9 }
+        var description: String {
+            code == -9 ? "job \(jobId) cannot complete: at least one of its children failed"
+                : "job \(jobId) cannot complete: it still has pending children"
+        }
+    }
+
     /// The job's attempt ran past its `timeout` option.
     struct TimeoutError: Error, CustomStringConvertible {
         let timeout: Duration
@@ -35,14 +47,27 @@ extension Worker {
             let reason = "job \(job.id) cannot be processed: \(problem)"
             outcome = .failure(AttemptFailure(reason: reason, error: UnrecoverableError(reason), unrecoverable: true))
         } else {
-            outcome = await runHandler(job)
+            do {
+                try await job.loadInputs(client: client)
+                outcome = await runHandler(job)
+            } catch {
+                let reason = "job \(job.id): could not read the results of the nodes it needs: \(error)"
+                outcome = .failure(AttemptFailure(reason: reason, error: error, unrecoverable: false))
+            }
         }
 
         do {
             switch outcome {
             case .success(let value):
+                let next: Job?
+                do {
+                    next = try await finish(job, token: token, target: "completed", value: value.serialized(), stacktrace: "")
+                } catch let refused as CompletionRefused {
+                    let failure = AttemptFailure(reason: refused.description, error: refused,
+                                                 unrecoverable: refused.unrecoverable)
+                    return try await fail(job, token: token, failure: failure, logger: logger)
+                }
                 logger.debug("job completed")
-                let next = try await finish(job, token: token, target: "completed", value: value.serialized(), stacktrace: "")
                 eventSink.yield(.completed(job, value))
                 return next
             case .failure(let failure) where failure.error is DelayedError:
@@ -149,6 +174,10 @@ extension Worker {
                 .integer(keepCount), .integer(keepAge), .string(fetchNext ? "1" : "0"), fetch[3], fetch[4], fetch[5],
                 fetch[6], .integer(Int64(job.options.effectiveAttempts)), .string(stacktrace),
             ])
+        if case .integer(let code) = reply, code == -4 || code == -9 {
+            // The lock is still held: the caller fails the attempt instead.
+            throw CompletionRefused(code: code, jobId: job.id)
+        }
         forget(job, token: token)
         try checkStatus(reply, job: job, step: "moveToFinished")
         guard fetchNext, case .array = reply, case .job(let next) = try decodeFetch(reply, token: token) else {

@@ -27,10 +27,15 @@
     10 parent job key, or ""
     11 parent JSON {"id", "queueKey"}, or ""
     12 "1" when the job waits for children added after it in the same transaction, else "0"
+    13 extra fields (Tributary's flowRun, flowNode, flowInputs, command) as a JSON object of strings, or ""
+    14 the dependents of a node that several need: JSON array of {"id", "queueKey", policy flag}, or ""
+       (such a node gets a `parents` field instead of parentKey/parent)
+    15 guard key, or "": when given and missing, nothing is done (see checkFlow.lua)
 
   Returns:
     the job id (string); for an existing custom id, the existing job's id, unchanged
-    -5 the parent job does not exist
+    -5 the parent job (or one of the dependents) does not exist
+    -8 the guard key is missing: the transaction's check failed, so nothing was stored
 
   Events: added (name), then waiting, delayed (delay = ready-at ms) or waiting-children; duplicated for an
   existing custom id.
@@ -47,9 +52,21 @@ local waitsForChildren = ARGV[12] == "1"
 local prefix, customId, name, timestamp, data, opts = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local delay, priority, pushCommand = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 local parentKey, parent = ARGV[10], ARGV[11]
+local extraFields, parents, guardKey = ARGV[13], ARGV[14], ARGV[15]
 
+if guardKey ~= "" and redis.call("EXISTS", guardKey) == 0 then
+  return -8
+end
 if parentKey ~= "" and redis.call("EXISTS", parentKey) ~= 1 then
   return -5
+end
+local dependents = {}
+if parents ~= "" then
+  for _, entry in ipairs(cjson.decode(parents)) do
+    local key = entry["queueKey"] .. ":" .. entry["id"]
+    if redis.call("EXISTS", key) ~= 1 then return -5 end
+    table.insert(dependents, key)
+  end
 end
 
 -- BullMQ advances the counter on every add, custom id or not.
@@ -73,6 +90,16 @@ if parentKey ~= "" then
   table.insert(fields, "parent")
   table.insert(fields, parent)
 end
+if parents ~= "" then
+  table.insert(fields, "parents")
+  table.insert(fields, parents)
+end
+if extraFields ~= "" then
+  for field, value in pairs(cjson.decode(extraFields)) do
+    table.insert(fields, field)
+    table.insert(fields, value)
+  end
+end
 redis.call("HSET", jobKey, unpack(fields))
 redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "added", "jobId", jobId, "name", name)
 
@@ -91,5 +118,8 @@ end
 
 if parentKey ~= "" then
   redis.call("SADD", parentKey .. ":dependencies", jobKey)
+end
+for _, key in ipairs(dependents) do
+  redis.call("SADD", key .. ":dependencies", jobKey)
 end
 return jobId

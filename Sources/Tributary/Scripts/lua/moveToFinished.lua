@@ -36,11 +36,12 @@
   Returns:
     the next job as moveToActive returns it when fetching, else 0
     -1 the job does not exist; -2 its lock is missing; -6 another worker holds the lock; -3 not active;
-    -4 it still has pending children
+    -4 it still has pending children; -9 a child failed with failParentOnFailure (the job must fail instead)
 
-  A completed child of a flow updates its parent (see includes/completeChild.lua); the parent may be in another
-  queue. Failure policies for children (fpof, idof, rdof, cpof) are not handled yet: a failed child leaves its
-  parent waiting, as BullMQ does without those options.
+  A finished child of a flow updates its dependents, which may be in other queues: completed, see
+  includes/completeChild.lua; failed for good, see includes/failChild.lua (fpof, cpof, idof, rdof policies).
+  A job of a flow run (field flowRun) that was started early by a child's `continue` policy (cpof: its :failed
+  hash is not empty) completes even with children pending; they are dropped from its dependencies.
 
   Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
   waiting (prev=waiting-children) or delayed on the parent's queue when its last child completes;
@@ -52,6 +53,7 @@
 --- @include "takeNextJob"
 --- @include "maxEvents"
 --- @include "completeChild"
+--- @include "failChild"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -64,10 +66,21 @@ local jobKey = prefix .. jobId
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
 local traces = nil
 if target ~= "completed" and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
+local dropPending = false
+if target == "completed" then
+  if redis.call("SCARD", jobKey .. ":dependencies") > 0 then
+    if redis.call("HEXISTS", jobKey, "flowRun") == 1 and redis.call("EXISTS", jobKey .. ":failed") == 1 then
+      dropPending = true
+    else
+      return -4
+    end
+  end
+  if redis.call("ZCARD", jobKey .. ":unsuccessful") > 0 then return -9 end
+end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
-if target == "completed" and redis.call("SCARD", jobKey .. ":dependencies") > 0 then return -4 end
 if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
+if dropPending then redis.call("DEL", jobKey .. ":dependencies") end
 
 local cap = maxEvents(k.meta)
 local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
@@ -76,14 +89,15 @@ if target == "completed" then
   redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", value)
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "completed", "jobId", jobId,
     "returnvalue", value, "prev", "active")
-  local parentKey = redis.call("HGET", jobKey, "parentKey")
-  if parentKey then completeChild(jobKey, parentKey, value, now) end
+  completeChild(jobKey, value, now)
 else
   setKey = failedKey
   redis.call("HSET", jobKey, "finishedOn", now, "failedReason", value)
   if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "failed", "jobId", jobId,
     "failedReason", value, "prev", "active")
+  redis.call("HDEL", jobKey, "defa")
+  failChild(jobKey, value, now)
   if attemptsMade >= maxAttempts then
     redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "retries-exhausted", "jobId", jobId,
       "attemptsMade", attemptsMade)

@@ -42,9 +42,10 @@ for _, key in ipairs(reply[2]) do
     local rest = string.sub(key, #prefix + 1)
     -- A job hash's key is the prefix and an id without ':'; detach it from a parent that outlives this queue.
     if not string.find(rest, ":", 1, true) and redis.call("TYPE", key)["ok"] == "hash" then
-      local parentKey = redis.call("HGET", key, "parentKey")
-      if parentKey and string.sub(parentKey, 1, #prefix) ~= prefix then
-        detachFromParent(key, false, prefix)
+      -- Dependents in this queue go too (hard); those in other queues are released.
+      local links = redis.call("HMGET", key, "parentKey", "parents")
+      if links[1] or links[2] then
+        detachFromParent(key, true, prefix)
       end
     end
     table.insert(doomed, key)

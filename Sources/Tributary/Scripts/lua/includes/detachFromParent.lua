@@ -1,28 +1,27 @@
---- @include "isPausedOrMaxed"
---- @include "enqueueReady"
---- @include "maxEvents"
 --- @include "removeJobData"
+--- @include "jobParents"
+--- @include "moveParentOn"
 
--- Takes a job that is going away out of its parent's pending dependencies. When that was the parent's last
--- pending child and the parent sits in waiting-children, the parent is released: it goes to the head of its
--- queue (event waiting, prev=waiting-children), or, with `hard` set and the parent in the queue whose jobs are
--- being wiped (`wipedPrefix`, "<prefix>:<queue>:"), it is deleted along with the child.
-local function detachFromParent(jobKey, hard, wipedPrefix)
-  local parentKey = redis.call("HGET", jobKey, "parentKey")
-  if not parentKey or parentKey == "" then return end
-  if redis.call("SREM", parentKey .. ":dependencies", jobKey) == 0 then return end
-  if redis.call("SCARD", parentKey .. ":dependencies") > 0 then return end
-  local parentId = string.match(parentKey, "([^:]*)$")
-  local parentPrefix = string.sub(parentKey, 1, #parentKey - #parentId)
-  if redis.call("ZREM", parentPrefix .. "waiting-children", parentId) == 0 then return end
-  if hard and parentPrefix == wipedPrefix then
-    detachFromParent(parentKey, hard, wipedPrefix)
-    removeJobData(parentKey)
-    return
+-- Takes a job that is going away out of its dependents' pending dependencies (each of them, for a shared DAG
+-- node). A dependent whose last pending child this was and that sits in waiting-children is released: it moves
+-- on as after a completed child (event waiting, prev=waiting-children), or, with `hard` set and the dependent in
+-- the queue whose jobs are being wiped (`wipedPrefix`, "<prefix>:<queue>:"), it is deleted along with the child.
+local function detachFromParent(jobKey, hard, wipedPrefix, now)
+  if not now then
+    local time = redis.call("TIME")
+    now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
   end
-  local priority = tonumber(redis.call("HGET", parentKey, "priority")) or 0
-  enqueueReady(parentPrefix .. "wait", parentPrefix .. "prioritized", parentPrefix .. "pc", parentPrefix .. "marker",
-    parentId, priority, "RPUSH", isPausedOrMaxed(parentPrefix .. "meta", parentPrefix .. "active"))
-  redis.call("XADD", parentPrefix .. "events", "MAXLEN", "~", maxEvents(parentPrefix .. "meta"), "*",
-    "event", "waiting", "jobId", parentId, "prev", "waiting-children")
+  for _, parent in ipairs(jobParents(jobKey)) do
+    if redis.call("SREM", parent.key .. ":dependencies", jobKey) == 1
+        and redis.call("SCARD", parent.key .. ":dependencies") == 0 then
+      if hard and parent.queueKey .. ":" == wipedPrefix then
+        if redis.call("ZREM", parent.queueKey .. ":waiting-children", parent.id) == 1 then
+          detachFromParent(parent.key, hard, wipedPrefix, now)
+          removeJobData(parent.key)
+        end
+      else
+        releaseWaitingParent(parent.queueKey, parent.key, parent.id, now)
+      end
+    end
+  end
 end

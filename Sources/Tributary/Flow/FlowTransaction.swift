@@ -1,0 +1,72 @@
+import OrderedCollections
+
+/// One flow's adds as a single MULTI/EXEC that stores every node or none.
+///
+/// Redis runs the rest of a transaction when one command fails at run time, so the transaction opens with
+/// `checkFlow.lua`, which checks everything that could make an add fail (taken job ids, keys of the wrong type, an
+/// existing run record) and only then sets a guard key. Every add checks the guard first, and the last command
+/// deletes it: a refused flow writes nothing but the (missing) guard.
+struct FlowTransaction {
+    /// What the transaction did.
+    enum Outcome {
+        /// Every command ran; the replies of the added commands, in the order they were added.
+        case stored([RESPValue])
+        /// The run record exists already (idempotent resubmission); nothing was stored.
+        case runExists
+    }
+
+    let prefix: String
+    let guardKey: String
+    /// The run record that must not exist, if this is a flow run.
+    var runKey: String?
+    private(set) var commands: [RedisCommand] = []
+    private var queues: OrderedSet<String> = []
+    private var freshJobKeys: [String] = []
+
+    init(prefix: String) {
+        self.prefix = prefix
+        self.guardKey = "\(prefix):__flows__:guard:\(RandomID.hex32())"
+    }
+
+    /// Appends a node's `addJob` command and returns its position among the added commands.
+    /// - Parameter fresh: the job id was chosen by Tributary, so its key must be free.
+    mutating func addJob(_ keys: QueueKeys, arguments: [RedisArgument], jobKey: String, fresh: Bool) -> Int {
+        queues.append(keys.qualifiedName)
+        if fresh { freshJobKeys.append(jobKey) }
+        commands.append(QueueScripts.addJob.command(keys, arguments: arguments))
+        return commands.count - 1
+    }
+
+    /// Appends a plain command (for example the run record's writes).
+    mutating func append(_ command: RedisCommand) -> Int {
+        commands.append(command)
+        return commands.count - 1
+    }
+
+    /// Runs the transaction.
+    ///
+    /// - Throws: ``QueueError`` `flowRejected` naming the key at fault (nothing stored); `unexpectedScriptResult`
+    ///   when an add reports a status the check should have caught; ``RedisClientError`` when Redis refuses the
+    ///   transaction itself.
+    func run(on client: RedisClient) async throws -> Outcome {
+        let lifetimeMs: Int64 = 60_000
+        let check = QueueScripts.checkFlow.script.command(keys: [], arguments: [
+            .string(guardKey), .integer(lifetimeMs), .string(runKey ?? ""), .integer(Int64(queues.count)),
+        ] + queues.map { .string($0) } + freshJobKeys.map { .string($0) })
+        let all = [check] + commands + [RedisCommand("DEL", .string(guardKey))]
+        let replies = try await client.transaction(all, scripts: [QueueScripts.checkFlow.script, QueueScripts.addJob.script])
+        let verdict = replies[0].array ?? []
+        switch verdict.first?.int {
+        case 1:
+            return .stored(Array(replies[1..<(replies.count - 1)]))
+        case -10:
+            return .runExists
+        case -11:
+            throw QueueError(.flowRejected, "nothing was stored: job \(verdict[1].string ?? "?") exists already")
+        case -12:
+            throw QueueError(.flowRejected, "nothing was stored: key \(verdict[1].string ?? "?") holds a \(verdict[2].string ?? "?"), not what a queue keeps there")
+        default:
+            throw QueueError(.unexpectedScriptResult, "checkFlow returned \(replies[0])")
+        }
+    }
+}

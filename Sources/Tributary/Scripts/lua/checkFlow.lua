@@ -1,0 +1,50 @@
+--[[
+  checkFlow: the first command of a flow's transaction. Redis does not roll back a transaction whose commands
+  fail at run time, so everything that could make one node's add fail is checked here, before any write:
+  the run record must not exist yet, the nodes' job keys must be free, and every key the adds touch in each
+  queue must be missing or of the right type. Only when all holds is the guard key set; every add in the same
+  transaction checks it first (addJob ARGV 15) and does nothing without it, and the transaction's last command
+  deletes it. So a flow is stored whole or not at all.
+
+  KEYS:
+    none (the keys span queues and are given in ARGV)
+
+  ARGV:
+    1 guard key
+    2 guard lifetime (ms), a safety net should the transaction's last command not run
+    3 run record key that must not exist, or ""
+    4 number of queues (n)
+    5 .. 4+n the queues' qualified names ("<prefix>:<queue>")
+    5+n .. the job keys that must not exist
+
+  Returns:
+    {1} all checks passed, the guard is set
+    {-10, runKey} the run already exists
+    {-11, jobKey} a job key is taken
+    {-12, key, type} a queue key has the wrong type
+
+  Events: none.
+]]
+local guardKey, lifetime, runKey, queueCount = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+
+if runKey ~= "" and redis.call("EXISTS", runKey) == 1 then
+  return {-10, runKey}
+end
+local expected = {wait = "list", active = "list", meta = "hash", id = "string", pc = "string",
+  delayed = "zset", prioritized = "zset", marker = "zset", ["waiting-children"] = "zset", events = "stream"}
+for index = 5, 4 + queueCount do
+  for suffix, wanted in pairs(expected) do
+    local key = ARGV[index] .. ":" .. suffix
+    local found = redis.call("TYPE", key)["ok"]
+    if found ~= "none" and found ~= wanted then
+      return {-12, key, found}
+    end
+  end
+end
+for index = 5 + queueCount, #ARGV do
+  if redis.call("EXISTS", ARGV[index]) == 1 then
+    return {-11, ARGV[index]}
+  end
+end
+redis.call("SET", guardKey, "1", "PX", lifetime)
+return {1}

@@ -1,0 +1,30 @@
+--- @include "isPausedOrMaxed"
+--- @include "enqueueReady"
+--- @include "scheduleDelayed"
+--- @include "maxEvents"
+
+-- A parent that has left waiting-children (or delayed) moves on, in its own queue: to the delayed set when it
+-- has a delay (counted from now), to the prioritized set, or to the head of its wait list (taken next).
+local function moveParentOn(queueKey, parentKey, parentId, now)
+  local delay = tonumber(redis.call("HGET", parentKey, "delay")) or 0
+  local priority = tonumber(redis.call("HGET", parentKey, "priority")) or 0
+  local events = queueKey .. ":events"
+  local cap = maxEvents(queueKey .. ":meta")
+  if delay > 0 then
+    local readyAt = now + delay
+    scheduleDelayed(queueKey .. ":delayed", queueKey .. ":marker", parentId, readyAt)
+    redis.call("XADD", events, "MAXLEN", "~", cap, "*", "event", "delayed", "jobId", parentId, "delay", readyAt)
+  else
+    enqueueReady(queueKey .. ":wait", queueKey .. ":prioritized", queueKey .. ":pc", queueKey .. ":marker",
+      parentId, priority, "RPUSH", isPausedOrMaxed(queueKey .. ":meta", queueKey .. ":active"))
+    redis.call("XADD", events, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", parentId,
+      "prev", "waiting-children")
+  end
+end
+
+-- Moves a parent on when it is still in waiting-children; returns whether it moved.
+local function releaseWaitingParent(queueKey, parentKey, parentId, now)
+  if redis.call("ZREM", queueKey .. ":waiting-children", parentId) == 0 then return false end
+  moveParentOn(queueKey, parentKey, parentId, now)
+  return true
+end
