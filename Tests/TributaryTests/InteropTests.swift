@@ -7,7 +7,7 @@ import Testing
 @Suite("Interop with Python bullmq")
 struct InteropTests {
     /// A server over TCP (Python's redis client and ours both use it), a Tributary client and the Python peer.
-    private func withPeer(_ body: (TestRedisServer, RedisClient, PythonPeer) async throws -> Void) async throws {
+    func withPeer(_ body: (TestRedisServer, RedisClient, PythonPeer) async throws -> Void) async throws {
         let peer = try PythonPeer.locate()
         try await withRedisServer { server in
             var configuration = try RedisConfiguration(url: server.tcpURL)

@@ -17,8 +17,8 @@ struct FlowTransaction {
 
     let prefix: String
     let guardKey: String
-    /// The run record that must not exist, if this is a flow run.
-    var runKey: String?
+    /// The run record of a flow run: written by the check, which first makes sure it does not exist.
+    var run: (key: String, fields: JSONObject, indexKey: String, createdAt: Int64)?
     private(set) var commands: [RedisCommand] = []
     private var queues: OrderedSet<String> = []
     private var freshJobKeys: [String] = []
@@ -51,7 +51,9 @@ struct FlowTransaction {
     func run(on client: RedisClient) async throws -> Outcome {
         let lifetimeMs: Int64 = 60_000
         let check = QueueScripts.checkFlow.script.command(keys: [], arguments: [
-            .string(guardKey), .integer(lifetimeMs), .string(runKey ?? ""), .integer(Int64(queues.count)),
+            .string(guardKey), .integer(lifetimeMs), .string(run?.key ?? ""),
+            .string(run.map { JSONValue.object($0.fields).serialized() } ?? ""), .string(run?.indexKey ?? ""),
+            .integer(run?.createdAt ?? 0), .integer(Int64(queues.count)),
         ] + queues.map { .string($0) } + freshJobKeys.map { .string($0) })
         let all = [check] + commands + [RedisCommand("DEL", .string(guardKey))]
         let replies = try await client.transaction(all, scripts: [QueueScripts.checkFlow.script, QueueScripts.addJob.script])

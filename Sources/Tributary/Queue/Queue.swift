@@ -184,19 +184,33 @@ public final class Queue: Sendable {
 
     /// The state of a job, `.unknown` when it is in none of the queue's lists and sets.
     public func getState(_ id: String) async throws -> JobState {
+        try await Self.states(of: [(keys, id)], client: client)[0]
+    }
+
+    /// The states of many jobs, possibly of several queues, read in one pipeline.
+    static func states(of jobs: [(queue: QueueKeys, id: String)], client: RedisClient) async throws -> [JobState] {
         let sets: [(JobState, QueueKeys.Kind)] = [
             (.completed, .completed), (.failed, .failed), (.delayed, .delayed), (.prioritized, .prioritized),
             (.waitingChildren, .waitingChildren),
         ]
         let lists: [(JobState, QueueKeys.Kind)] = [(.active, .active), (.waiting, .wait), (.waiting, .paused)]
-        let commands = sets.map { RedisCommand("ZSCORE", .string(keys.key($0.1)), .string(id)) }
-            + lists.map { RedisCommand("LPOS", .string(keys.key($0.1)), .string(id)) }
-        let replies = try await client.pipeline(commands)
-        for (index, (state, _)) in (sets + lists).enumerated() where !replies[index].isNull {
-            if case .error = replies[index] { continue }
-            return state
+        let probes = sets + lists
+        var commands: [RedisCommand] = []
+        commands.reserveCapacity(jobs.count * probes.count)
+        for (keys, id) in jobs {
+            commands += sets.map { RedisCommand("ZSCORE", .string(keys.key($0.1)), .string(id)) }
+            commands += lists.map { RedisCommand("LPOS", .string(keys.key($0.1)), .string(id)) }
         }
-        return .unknown
+        let replies = try await client.pipeline(commands)
+        return jobs.indices.map { job in
+            for (index, (state, _)) in probes.enumerated() {
+                let reply = replies[job * probes.count + index]
+                if reply.isNull { continue }
+                if case .error = reply { continue }
+                return state
+            }
+            return .unknown
+        }
     }
 }
 

@@ -180,8 +180,10 @@ enum QueueScripts {
 
     static let checkFlow = QueueScript("checkFlow", source: PackageResources.checkFlow_lua, keys: [])
 
+    static let cancelFlowRun = QueueScript("cancelFlowRun", source: PackageResources.cancelFlowRun_lua, keys: [])
+
     static let all: [QueueScript] = [
-        checkFlow, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, cancelFlowRun, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay,
     ]

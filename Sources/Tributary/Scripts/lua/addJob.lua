@@ -30,7 +30,8 @@
     13 extra fields (Tributary's flowRun, flowNode, flowInputs, command) as a JSON object of strings, or ""
     14 the dependents of a node that several need: JSON array of {"id", "queueKey", policy flag}, or ""
        (such a node gets a `parents` field instead of parentKey/parent)
-    15 guard key, or "": when given and missing, nothing is done (see checkFlow.lua)
+    15 guard key, or "": when given and missing, nothing is done (see checkFlow.lua); when given, the dependents
+       are not required to exist yet (they are added later in the same transaction)
 
   Returns:
     the job id (string); for an existing custom id, the existing job's id, unchanged
@@ -57,14 +58,15 @@ local extraFields, parents, guardKey = ARGV[13], ARGV[14], ARGV[15]
 if guardKey ~= "" and redis.call("EXISTS", guardKey) == 0 then
   return -8
 end
-if parentKey ~= "" and redis.call("EXISTS", parentKey) ~= 1 then
+local checkParents = guardKey == ""
+if checkParents and parentKey ~= "" and redis.call("EXISTS", parentKey) ~= 1 then
   return -5
 end
 local dependents = {}
 if parents ~= "" then
   for _, entry in ipairs(cjson.decode(parents)) do
     local key = entry["queueKey"] .. ":" .. entry["id"]
-    if redis.call("EXISTS", key) ~= 1 then return -5 end
+    if checkParents and redis.call("EXISTS", key) ~= 1 then return -5 end
     table.insert(dependents, key)
   end
 end

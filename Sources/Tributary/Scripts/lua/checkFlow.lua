@@ -13,26 +13,30 @@
     1 guard key
     2 guard lifetime (ms), a safety net should the transaction's last command not run
     3 run record key that must not exist, or ""
-    4 number of queues (n)
-    5 .. 4+n the queues' qualified names ("<prefix>:<queue>")
-    5+n .. the job keys that must not exist
+    4 the run record's fields as a JSON object of strings (written with the guard), or ""
+    5 the runs index (a sorted set of run ids by creation time)
+    6 the run's creation time (ms)
+    7 number of queues (n)
+    8 .. 7+n the queues' qualified names ("<prefix>:<queue>")
+    8+n .. the job keys that must not exist
 
   Returns:
-    {1} all checks passed, the guard is set
+    {1} all checks passed, the guard is set (and the run record written)
     {-10, runKey} the run already exists
     {-11, jobKey} a job key is taken
     {-12, key, type} a queue key has the wrong type
 
   Events: none.
 ]]
-local guardKey, lifetime, runKey, queueCount = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local guardKey, lifetime, runKey, runRecord, runsKey, createdAt = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local queueCount = tonumber(ARGV[7])
 
 if runKey ~= "" and redis.call("EXISTS", runKey) == 1 then
   return {-10, runKey}
 end
 local expected = {wait = "list", active = "list", meta = "hash", id = "string", pc = "string",
   delayed = "zset", prioritized = "zset", marker = "zset", ["waiting-children"] = "zset", events = "stream"}
-for index = 5, 4 + queueCount do
+for index = 8, 7 + queueCount do
   for suffix, wanted in pairs(expected) do
     local key = ARGV[index] .. ":" .. suffix
     local found = redis.call("TYPE", key)["ok"]
@@ -41,10 +45,19 @@ for index = 5, 4 + queueCount do
     end
   end
 end
-for index = 5 + queueCount, #ARGV do
+for index = 8 + queueCount, #ARGV do
   if redis.call("EXISTS", ARGV[index]) == 1 then
     return {-11, ARGV[index]}
   end
 end
 redis.call("SET", guardKey, "1", "PX", lifetime)
+if runKey ~= "" then
+  local fields = {}
+  for field, value in pairs(cjson.decode(runRecord)) do
+    table.insert(fields, field)
+    table.insert(fields, value)
+  end
+  redis.call("HSET", runKey, unpack(fields))
+  redis.call("ZADD", runsKey, createdAt, string.match(runKey, "([^:]*)$"))
+end
 return {1}
