@@ -182,9 +182,12 @@ enum QueueScripts {
 
     static let cancelFlowRun = QueueScript("cancelFlowRun", source: PackageResources.cancelFlowRun_lua, keys: [])
 
+    static let removeChildDependency = QueueScript(
+        "removeChildDependency", source: PackageResources.removeChildDependency_lua, keys: [])
+
     static let all: [QueueScript] = [
         checkFlow, cancelFlowRun, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
-        updateData, addLog, changePriority, changeDelay,
+        updateData, addLog, changePriority, changeDelay, removeChildDependency,
     ]
 }
