@@ -176,7 +176,7 @@ enum QueueScripts {
     static let changeDelay = QueueScript(
         "changeDelay", source: PackageResources.changeDelay_lua, keys: [.delayed, .meta, .events, .marker])
 
-    // Flows (Flow/).
+    // Flows (Flow/, Worker/Job+Children.swift).
 
     static let checkFlow = QueueScript("checkFlow", source: PackageResources.checkFlow_lua, keys: [])
 
@@ -185,9 +185,13 @@ enum QueueScripts {
     static let removeChildDependency = QueueScript(
         "removeChildDependency", source: PackageResources.removeChildDependency_lua, keys: [])
 
+    static let moveToWaitingChildren = QueueScript(
+        "moveToWaitingChildren", source: PackageResources.moveToWaitingChildren_lua,
+        keys: [.active, .waitingChildren, .stalled, .meta, .events])
+
     static let all: [QueueScript] = [
         checkFlow, cancelFlowRun, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
-        updateData, addLog, changePriority, changeDelay, removeChildDependency,
+        updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
     ]
 }

@@ -20,7 +20,7 @@ public struct DelayedError: Error, Sendable, CustomStringConvertible {
 }
 
 extension Job {
-    private func runningHandle(_ action: String) throws -> JobHandle {
+    func runningHandle(_ action: String) throws -> JobHandle {
         guard let handle else {
             throw QueueError(.jobNotInState, "job \(id): \(action) works inside a worker's handler; use the Queue methods elsewhere")
         }

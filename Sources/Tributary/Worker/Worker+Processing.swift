@@ -75,6 +75,11 @@ extension Worker {
                 logger.debug("job moved to delayed by its handler")
                 forget(job, token: token)
                 return nil
+            case .failure(let failure) where failure.error is WaitingChildrenError:
+                // The handler moved its job to waiting-children; it runs again once its children are done.
+                logger.debug("job moved to waiting-children by its handler")
+                forget(job, token: token)
+                return nil
             case .failure(let failure) where failure.error is CancellationError && isClosing:
                 // Interrupted by close(timeout:) or close(force:): not the job's fault, so no attempt is counted.
                 // Its lock expires and the stalled check gives it to another worker, as in BullMQ.
