@@ -44,19 +44,31 @@ struct FlowDependenciesTests {
         }
     }
 
-    @Test("ignored and failed children are read from :failed and :unsuccessful as BullMQ stores them")
+    @Test("ignored and failed children: idof failures with their reasons, fpof failures, as BullMQ stores them")
     func ignoredAndFailed() async throws {
         try await withQueue("parents") { parents, client, _ in
-            let parent = try await parents.add("parent")
-            _ = try await client.pipeline([
-                RedisCommand("HSET", .string(parent.key + ":failed"), "bull:kids:a", "boom a", "bull:kids:b", "boom b"),
-                RedisCommand("ZADD", .string(parent.key + ":unsuccessful"), 5, "bull:kids:c"),
-            ])
+            let flows = FlowProducer(client: client)
+            let root = try await flows.add(FlowJob("parent", queue: "parents", children: [
+                FlowJob("ignored", queue: "kids", data: ["fail": true, "reason": "disk full"], options: .init(onFailure: .ignore)),
+                FlowJob("fatal", queue: "kids", data: ["fail": true, "reason": "bad input"], options: .init(onFailure: .fail)),
+                FlowJob("slow", queue: "slow"),
+            ]))
+            let (ignored, fatal, slow) = (root.children[0].job, root.children[1].job, root.children[2].job)
+            let kids = try Queue("kids", client: client)
+            try await withWorkers([try scriptedWorker("kids", client: client)]) { () async throws in
+                #expect(try await eventually { try await kids.getJobCounts().failed == 2 })
+            }
+            let parent = try #require(try await parents.getJob(root.job.id))
             let found = try await parent.dependencies(client: client)
-            #expect(found.ignored == ["bull:kids:a": "boom a", "bull:kids:b": "boom b"])
-            #expect(found.failed == ["bull:kids:c"] && found.processed.isEmpty && found.unprocessed.isEmpty)
-            #expect(try await parent.ignoredChildrenFailures(client: client) == found.ignored)
-            #expect(try await parent.dependencyCounts(client: client) == DependencyCounts(ignored: 2, failed: 1))
+            #expect(found == JobDependencies(unprocessed: [slow.key], ignored: [ignored.key: "disk full"], failed: [fatal.key]))
+            #expect(try await parent.ignoredChildrenFailures(client: client) == [ignored.key: "disk full"])
+            #expect(try await parent.dependencyCounts(client: client) == DependencyCounts(unprocessed: 1, ignored: 1, failed: 1))
+
+            // getFlow lists them in BullMQ's order: processed, unprocessed, failed, ignored.
+            let tree = try #require(try await flows.getFlow(id: root.job.id, queue: "parents"))
+            #expect(tree.children.map(\.job.id) == [slow.id, fatal.id, ignored.id])
+            #expect(tree.children.map(\.state) == [.waiting, .failed, .failed])
+            #expect(tree.children.map(\.failedReason) == [nil, "bad input", "disk full"])
         }
     }
 
@@ -248,6 +260,34 @@ struct FlowDependenciesTests {
             await #expect { try await kids.removeChildDependency(lost.children[0].job.id) } throws: {
                 ($0 as? QueueError)?.code == .parentNotFound
             }
+        }
+    }
+
+    @Test("a node shared by two parents shows under each in getFlow; removeChildDependency releases both")
+    func sharedNode() async throws {
+        try await withQueue("parents") { parents, client, _ in
+            let script = QueueScripts.addJob
+            let now = EpochClock.milliseconds()
+            for id in ["left", "right"] {
+                _ = try await client.run(script.script, keys: script.keys(for: parents.keys), arguments: Queue.addArguments(
+                    JobRequest("parent"), keys: parents.keys, timestamp: now, jobId: id, waitsForChildren: true))
+            }
+            let kids = try Queue("kids", client: client)
+            let reply = try await client.run(script.script, keys: script.keys(for: kids.keys), arguments: Queue.addArguments(
+                JobRequest("shared"), keys: kids.keys, timestamp: now, jobId: "shared",
+                parents: [("left", parents.keys), ("right", parents.keys)]))
+            #expect(reply.string == "shared")
+
+            let flows = FlowProducer(client: client)
+            for id in ["left", "right"] {
+                let tree = try #require(try await flows.getFlow(id: id, queue: "parents"))
+                #expect(tree.state == .waitingChildren && tree.children.map(\.job.key) == ["bull:kids:shared"])
+            }
+            #expect(try await kids.removeChildDependency("shared"))
+            #expect(try await parents.getState("left") == .waiting)
+            #expect(try await parents.getState("right") == .waiting)
+            let fields = try await hashFields(client, "bull:kids:shared")
+            #expect(fields["parents"] == nil && fields["parentKey"] == nil && fields["name"] == "shared")
         }
     }
 

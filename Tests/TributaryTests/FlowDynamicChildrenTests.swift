@@ -91,24 +91,27 @@ struct FlowDynamicChildrenTests {
         }
     }
 
-    @Test("a job with a child that failed with failParentOnFailure cannot wait: it fails at once (-9)")
+    @Test("a job whose child failed with failParentOnFailure cannot wait: it fails at once (-9)")
     func failedChildren() async throws {
         try await withQueue("orders") { orders, client, _ in
+            let kidsQueue = try Queue("kids", client: client)
             let parentWorker = try Worker(queue: "orders", client: client) { job in
-                let child = try await job.addChild("pack", data: ["n": 1], queue: "kids")
-                // What a failParentOnFailure child's final failure stores in its parent.
-                _ = try await orders.client.send(RedisCommand("ZADD", .string(job.key + ":unsuccessful"), 1, .string(child.key)))
+                let child = try await job.addChild("pack", data: ["fail": true, "reason": "no stock"], queue: "kids",
+                                                   options: .init(onFailure: .fail))
+                // The child fails for good while this job is still active.
+                let childFailed = try await eventually { try await kidsQueue.getState(child.id) == .failed }
+                guard childFailed else { throw TestFailure("the child did not fail") }
                 try await job.moveToWaitingChildren()
                 return "unreachable"
             }
-            let runner = Task { try await parentWorker.run() }
             let order = try await orders.add("order", options: .init(attempts: 3))
-            #expect(try await eventually { try await orders.getState(order.id) == .failed })
-            await parentWorker.close()
-            try await runner.value
+            try await withWorkers([parentWorker, try scriptedWorker("kids", client: client)]) { () async throws in
+                #expect(try await eventually { try await orders.getState(order.id) == .failed })
+            }
             let failed = try #require(try await orders.getJob(order.id))
             #expect(failed.failedReason?.contains("failParentOnFailure") == true)
             #expect(failed.attemptsMade == 1, "an unrecoverable failure uses no retry")
+            #expect(try await failed.dependencies(client: client).failed.count == 1)
         }
     }
 
