@@ -56,7 +56,7 @@ struct FlowDependenciesTests {
             let (ignored, fatal, slow) = (root.children[0].job, root.children[1].job, root.children[2].job)
             let kids = try Queue("kids", client: client)
             try await withWorkers([try scriptedWorker("kids", client: client)]) { () async throws in
-                #expect(try await eventually { try await kids.getJobCounts().failed == 2 })
+                #expect(try await eventually(.seconds(60)) { try await kids.getJobCounts().failed == 2 })
             }
             let parent = try #require(try await parents.getJob(root.job.id))
             let found = try await parent.dependencies(client: client)

@@ -30,7 +30,7 @@ struct FlowDynamicChildrenTests {
             }
             let parentRunner = Task { try await parentWorker.run() }
             let order = try await orders.add("order", data: ["step": 1])
-            #expect(try await eventually { try await orders.getState(order.id) == .waitingChildren })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(order.id) == .waitingChildren })
             let waiting = try #require(try await orders.getJob(order.id))
             #expect(waiting.data == ["step": 2])
             #expect(try await waiting.dependencyCounts(client: client) == DependencyCounts(unprocessed: 3))
@@ -40,7 +40,7 @@ struct FlowDynamicChildrenTests {
             // The children run only now, so the parent surely waited in waiting-children.
             let kids = try kidsWorker(client)
             let kidsRunner = Task { try await kids.run() }
-            #expect(try await eventually { try await orders.getState(order.id) == .completed })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(order.id) == .completed })
             await kids.close()
             await parentWorker.close()
             try await kidsRunner.value
@@ -68,7 +68,7 @@ struct FlowDynamicChildrenTests {
                 let alone = try await job.moveToWaitingChildren()
                 let child = try await job.addChild("pack", data: ["n": 4], queue: "kids")
                 // The child completes while this job is still active: only :processed changes.
-                let childDone = try await eventually { try await kidsQueue.getState(child.id) == .completed }
+                let childDone = try await eventually(.seconds(60)) { try await kidsQueue.getState(child.id) == .completed }
                 guard childDone else { throw TestFailure("the child did not complete") }
                 let afterwards = try await job.moveToWaitingChildren()
                 let specific = try await job.moveToWaitingChildren(childKey: child.key)
@@ -78,7 +78,7 @@ struct FlowDynamicChildrenTests {
             let kids = try kidsWorker(client)
             let runners = [Task { try await parentWorker.run() }, Task { try await kids.run() }]
             let order = try await orders.add("order")
-            #expect(try await eventually { try await orders.getState(order.id) == .completed })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(order.id) == .completed })
             await parentWorker.close()
             await kids.close()
             for runner in runners { try await runner.value }
@@ -99,14 +99,14 @@ struct FlowDynamicChildrenTests {
                 let child = try await job.addChild("pack", data: ["fail": true, "reason": "no stock"], queue: "kids",
                                                    options: .init(onFailure: .fail))
                 // The child fails for good while this job is still active.
-                let childFailed = try await eventually { try await kidsQueue.getState(child.id) == .failed }
+                let childFailed = try await eventually(.seconds(60)) { try await kidsQueue.getState(child.id) == .failed }
                 guard childFailed else { throw TestFailure("the child did not fail") }
                 try await job.moveToWaitingChildren()
                 return "unreachable"
             }
             let order = try await orders.add("order", options: .init(attempts: 3))
             try await withWorkers([parentWorker, try scriptedWorker("kids", client: client)]) { () async throws in
-                #expect(try await eventually { try await orders.getState(order.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await orders.getState(order.id) == .failed })
             }
             let failed = try #require(try await orders.getJob(order.id))
             #expect(failed.failedReason?.contains("failParentOnFailure") == true)
@@ -131,7 +131,7 @@ struct FlowDynamicChildrenTests {
             }
             let runner = Task { try await worker.run() }
             let order = try await orders.add("order")
-            #expect(try await eventually { try await orders.getState(order.id) == .completed })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(order.id) == .completed })
             await worker.close()
             try await runner.value
             #expect(try await orders.getJob(order.id)?.returnValue == ["packed"])

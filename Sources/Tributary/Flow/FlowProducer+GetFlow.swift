@@ -8,8 +8,8 @@ public struct FlowTree: Sendable {
     /// How many children the job has of each kind, including those not in ``children`` (cut off by the depth or
     /// `maxChildren` limits, or whose job no longer exists).
     public let childCounts: DependencyCounts
-    /// The children read: processed ones first, then unprocessed, failed and ignored ones (BullMQ's order); each
-    /// kind sorted by job key. A child whose job hash is gone (removed on completion, say) is left out; its result
+    /// The children read: processed ones first, then unprocessed, failed and ignored ones (BullMQ's order); failed
+    /// ones in the order they failed, the other kinds sorted by job key. A child whose job hash is gone (removed on completion, say) is left out; its result
     /// is still in the parent's `:processed` (see ``Job/dependencies(_:client:)``).
     public let children: [FlowTree]
 

@@ -31,8 +31,8 @@ public struct JobDependencies: Sendable, Equatable {
         self.nextPages = nextPages
     }
 
-    /// Every child key, in BullMQ's order: processed, unprocessed, failed, ignored (each sorted, so the order is
-    /// stable).
+    /// Every child key, in BullMQ's order: processed, unprocessed, failed, ignored (failed ones in the order they
+    /// failed, the other kinds sorted by key, so the order is stable).
     public var allChildKeys: [String] {
         processed.keys.sorted() + unprocessed.sorted() + failed + ignored.keys.sorted()
     }
@@ -60,9 +60,13 @@ public struct DependencyPage: Sendable, Equatable {
 /// Which kinds of children to read, one page each (BullMQ's `getDependencies` options); a kind left `nil` is not
 /// read. With no kind set, everything is read, unpaginated.
 public struct DependencyPages: Sendable, Equatable {
+    /// The page of completed children (HSCAN of `:processed`).
     public var processed: DependencyPage?
+    /// The page of pending children (SSCAN of `:dependencies`).
     public var unprocessed: DependencyPage?
+    /// The page of ignored failures (HSCAN of `:failed`).
     public var ignored: DependencyPage?
+    /// The page of failures that fail the job (ZRANGE of `:unsuccessful`, oldest failure first).
     public var failed: DependencyPage?
 
     /// Pages of the given kinds.
