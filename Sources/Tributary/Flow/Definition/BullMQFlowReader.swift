@@ -134,7 +134,7 @@ struct BullMQFlowReader {
             options = checked.members
             node.onFailure = checked.failurePolicy ?? .keepWaiting
         }
-        node.options = FlowNames.options(defaults: [:], node: options, at: path.key("opts"), id: id, problems: &problems)
+        node.options = FlowOptionsReader.merged(defaults: [:], node: options, at: path.key("opts"), id: id, problems: &problems)
         draft.nodes.append(node)
     }
 

@@ -34,27 +34,12 @@ struct DraftNode {
     var command: [String]?
 }
 
-/// Checks shared by both shapes.
+/// The naming rule shared by both shapes.
 enum FlowNames {
     /// Why `name` cannot be a flow name, node id or queue name (`what`), or `nil` when it can.
     static func problem(with name: String, what: String) -> String? {
         if name.isEmpty { return "\(what) must not be empty" }
         if name.contains(":") { return "\(what) '\(name)' must not contain ':'" }
         return nil
-    }
-
-    /// Merges default and node options (the node winning key by key) into `JobOptions`, reporting at `path` if
-    /// `JobOptions.validate()` still objects (the strict checks should already have caught everything).
-    static func options(defaults: JSONObject, node: JSONObject, at path: FlowPath, id: String,
-                        problems: inout FlowProblems) -> JobOptions {
-        var merged = defaults
-        for (key, value) in node { merged[key] = value }
-        let options = JobOptions(stored: .object(merged))
-        do {
-            try options.validate()
-        } catch {
-            problems.add(.invalidOption, at: path, node: id, "\(error)")
-        }
-        return options
     }
 }

@@ -30,6 +30,21 @@ struct FlowOptionsReader {
         var failurePolicy: FailurePolicy?
     }
 
+    /// Merges default and node options (the node winning key by key) into `JobOptions`, reporting at `path` if
+    /// `JobOptions.validate()` still objects (the strict checks should already have caught everything).
+    static func merged(defaults: JSONObject, node: JSONObject, at path: FlowPath, id: String,
+                        problems: inout FlowProblems) -> JobOptions {
+        var merged = defaults
+        for (key, value) in node { merged[key] = value }
+        let options = JobOptions(stored: .object(merged))
+        do {
+            try options.validate()
+        } catch {
+            problems.add(.invalidOption, at: path, node: id, "\(error)")
+        }
+        return options
+    }
+
     private var problems: FlowProblems
     private let node: String?
 

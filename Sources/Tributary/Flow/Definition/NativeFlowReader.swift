@@ -100,7 +100,7 @@ struct NativeFlowReader {
             options = FlowOptionsReader.check(value, at: path.key("opts"), node: id, context: .nativeNode,
                                               problems: &problems).members
         }
-        node.options = FlowNames.options(defaults: defaults, node: options, at: path.key("opts"), id: id, problems: &problems)
+        node.options = FlowOptionsReader.merged(defaults: defaults, node: options, at: path.key("opts"), id: id, problems: &problems)
         if let value = object["onFailure"] {
             node.onFailure = onFailure(value, at: path.key("onFailure"), node: id)
         }
