@@ -54,15 +54,15 @@ struct FlowFileTests {
     func optionsMerge() throws {
         let plan = try #require(compiledFlow(Self.nightlyReport))
         let backoff = JobOptions.Backoff.exponential(delay: .milliseconds(1000))
-        #expect(plan.node("publish")?.options == JobOptions(priority: 1, attempts: 3, backoff: backoff))
-        #expect(plan.node("extract-us")?.options == JobOptions(attempts: 3, backoff: backoff))
+        #expect(plan.node("publish")?.options == JobOptions(priority: 1, attempts: 3, backoff: backoff, onFailure: .fail))
+        #expect(plan.node("extract-us")?.options == JobOptions(attempts: 3, backoff: backoff, onFailure: .fail))
 
         let override = try #require(compiledFlow("""
             {"flow": "f", "queue": "q", "defaults": {"attempts": 3, "delay": 50, "backoff": 100},
              "nodes": {"a": {"opts": {"attempts": 5, "backoff": {"type": "fixed", "delay": 7, "jitter": 0.5}}}}}
             """))
         #expect(override.node("a")?.options == JobOptions(
-            delay: .milliseconds(50), attempts: 5, backoff: .fixed(delay: .milliseconds(7), jitter: 0.5)))
+            delay: .milliseconds(50), attempts: 5, backoff: .fixed(delay: .milliseconds(7), jitter: 0.5), onFailure: .fail))
     }
 
     @Test("every option JobOptions knows is read, with BullMQ's encodings")
@@ -77,7 +77,7 @@ struct FlowFileTests {
             jobId: "report-2024", delay: .milliseconds(1500), priority: 2_097_152, lifo: true, attempts: 4,
             backoff: .custom(type: "my-strategy", delay: .milliseconds(20)), removeOnComplete: .keepLast(10),
             removeOnFail: .keepFor(age: .seconds(3600), count: 5), timestamp: 1_700_000_000_000,
-            timeout: .milliseconds(30000)))
+            timeout: .milliseconds(30000), onFailure: .fail))
         let flags = try #require(compiledFlow("""
             {"flow": "f", "queue": "q", "nodes": {"a": {"opts": {"removeOnComplete": true, "removeOnFail": false}}}}
             """))
@@ -123,10 +123,11 @@ struct FlowFileTests {
               "c": {"onFailure": "continue"}, "d": {"needs": ["a", "b", "c"], "onFailure": "fail"}, "e": {"needs": "d"}}}
             """))
         #expect(plan.nodes.map(\.onFailure) == [.ignore, .remove, .continue, .fail, .fail])
+        #expect(plan.nodes.map(\.options.onFailure) == [.ignore, .remove, .continue, .fail, .fail])
         #expect(plan.node("a")?.command == ["sh", "-c", "echo 1"])
         #expect(plan.node("b")?.command == nil)
-        #expect(FailurePolicy.fail.bullMQOption == "failParentOnFailure")
-        #expect(FailurePolicy.allCases.map(\.bullMQFlag) == ["fpof", "idof", "rdof", "cpof", nil])
+        #expect(FailurePolicy.allCases.map(\.bullMQOption)
+            == ["failParentOnFailure", "ignoreDependencyOnFailure", "removeDependencyOnFailure", "continueParentOnFailure", nil])
     }
 
     @Test("a node's queue overrides the file's; a prefix may carry a hash tag; nodes need no default queue")
@@ -218,7 +219,8 @@ struct FlowFileBullMQShapeTests {
         #expect(plan.nodes.filter { $0.id != "report" }.allSatisfy { $0.dependents.count == 1 })
         #expect(plan.node("download")?.dependents == ["extract"])
         #expect(plan.nodes.map(\.onFailure) == [.continue, .fail, .ignore, .remove, .keepWaiting])
-        #expect(plan.node("extract")?.options == JobOptions(attempts: 2))
+        #expect(plan.nodes.allSatisfy { $0.options.onFailure == $0.onFailure })
+        #expect(plan.node("extract")?.options == JobOptions(attempts: 2, onFailure: .fail))
         #expect(plan.node("report")?.data == ["day": 1])
         #expect(plan.node("audit")?.data == [:])
         #expect(plan.node("audit")?.queue == "audits")

@@ -150,8 +150,10 @@ struct FlowGraph {
         ordered.reserveCapacity(nodes.count)
         while let position = ready.popMin() {
             let node = nodes[position]
+            var options = node.options
+            options.onFailure = node.onFailure
             ordered.append(FlowPlan.Node(
-                id: node.id, name: node.name, queue: node.queue, data: node.data, options: node.options,
+                id: node.id, name: node.name, queue: node.queue, data: node.data, options: options,
                 needs: edges[position].map { nodes[$0].id }, dependents: dependents[position].map { nodes[$0].id },
                 onFailure: node.onFailure, command: node.command))
             for dependent in dependents[position] {

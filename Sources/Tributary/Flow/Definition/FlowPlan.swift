@@ -31,7 +31,8 @@ public struct FlowPlan: Sendable, Equatable {
         public let queue: String
         /// The job's data; `{}` when the file gives none (as BullMQ stores a job without data).
         public let data: JSONValue
-        /// The file's `defaults` merged with the node's `opts`, the node winning key by key.
+        /// The file's `defaults` merged with the node's `opts`, the node winning key by key. Its `onFailure` is the
+        /// node's ``onFailure``.
         public let options: JobOptions
         /// The ids of the nodes this one needs, in file order.
         public let needs: [String]
