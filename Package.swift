@@ -72,11 +72,29 @@ let package = Package(
             ],
             path: "Examples/EchoWorker"
         ),
+        .executableTarget(
+            name: "TypedWorker",
+            dependencies: ["Tributary"],
+            path: "Examples/TypedWorker"
+        ),
+        .executableTarget(
+            name: "FlowInCode",
+            dependencies: ["Tributary"],
+            path: "Examples/FlowInCode"
+        ),
+        .executableTarget(
+            name: "StepFanOut",
+            dependencies: ["Tributary"],
+            path: "Examples/StepFanOut"
+        ),
         .testTarget(
             name: "TributaryTests",
             dependencies: [
                 "Tributary",
                 "EchoWorker",
+                "TypedWorker",
+                "FlowInCode",
+                "StepFanOut",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

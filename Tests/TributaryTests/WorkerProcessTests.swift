@@ -14,12 +14,14 @@ struct WorkerProcessTests {
             .appendingPathComponent(".build/debug/EchoWorker").path
     }
 
-    private func startEchoWorker(_ server: TestRedisServer, queue: String) throws -> pid_t {
+    /// Starts Examples/EchoWorker on `queue` with short lock and stalled intervals, logging beside the server.
+    static func startEchoWorker(_ server: TestRedisServer, queue: String, concurrency: Int = 1) throws -> pid_t {
         let log = open(server.directory + "/echo-worker.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
         let input = open("/dev/null", O_RDONLY)
         defer { close(log); close(input) }
         return try ChildProcess.spawn(
-            Self.echoWorkerPath, arguments: [server.unixURL, queue, "--lock-ms", "1000", "--stalled-ms", "500"],
+            Self.echoWorkerPath, arguments: [server.unixURL, queue, "--lock-ms", "1000", "--stalled-ms", "500",
+                                             "--concurrency", String(concurrency)],
             stdin: input, stdout: log, stderr: log)
     }
 
@@ -30,7 +32,7 @@ struct WorkerProcessTests {
             configuration.disconnectedBehavior = .waitForReconnect
             let client = try await RedisClient.connect(configuration)
             let queue = try Queue("crashy", client: client)
-            let pid = try startEchoWorker(server, queue: "crashy")
+            let pid = try Self.startEchoWorker(server, queue: "crashy")
             let job = try await queue.add("long", data: ["sleepMs": 60_000])
             #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
             #expect(try await queue.getJob(job.id)?.processedBy == "echo-\(pid)")
@@ -61,7 +63,7 @@ struct WorkerProcessTests {
         try await withRedisServer { server in
             let client = try await RedisClient.connect(url: server.unixURL)
             let queue = try Queue("polite", client: client)
-            let pid = try startEchoWorker(server, queue: "polite")
+            let pid = try Self.startEchoWorker(server, queue: "polite")
             let job = try await queue.add("short", data: ["sleepMs": 3000])
             #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
             kill(pid, SIGTERM)

@@ -16,7 +16,7 @@ public struct JobParent: Sendable, Hashable {
         self.id = id
         self.queueKey = queueKey
         self.onFailure = ["fpof", "idof", "rdof", "cpof"].first { json[$0]?.boolValue == true }
-            .flatMap(FailurePolicy.init(storedFlag:)) ?? .keepWaiting
+            .flatMap(FailurePolicy.init(bullMQFlag:)) ?? .keepWaiting
     }
 }
 

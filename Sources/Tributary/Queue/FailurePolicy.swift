@@ -20,7 +20,7 @@ public enum FailurePolicy: String, Sendable, Hashable, CaseIterable {
     case keepWaiting
 
     /// BullMQ's short flag for the policy, as stored in `opts` and in the child's `parent` link.
-    public var storedFlag: String? {
+    public var bullMQFlag: String? {
         switch self {
         case .fail: "fpof"
         case .ignore: "idof"
@@ -31,8 +31,22 @@ public enum FailurePolicy: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The policy a stored flag stands for.
-    init?(storedFlag: String) {
-        guard let policy = Self.allCases.first(where: { $0.storedFlag == storedFlag }) else { return nil }
+    init?(bullMQFlag: String) {
+        guard let policy = Self.allCases.first(where: { $0.bullMQFlag == bullMQFlag }) else { return nil }
         self = policy
     }
+
+    /// The BullMQ job option that asks for this policy (`failParentOnFailure`, …), or `nil` for ``keepWaiting``.
+    public var bullMQOption: String? {
+        switch self {
+        case .fail: "failParentOnFailure"
+        case .ignore: "ignoreDependencyOnFailure"
+        case .remove: "removeDependencyOnFailure"
+        case .continue: "continueParentOnFailure"
+        case .keepWaiting: nil
+        }
+    }
+
+    /// The values a flow file's `onFailure` accepts, in documentation order.
+    static let fileValues: [FailurePolicy] = [.fail, .ignore, .remove, .continue]
 }

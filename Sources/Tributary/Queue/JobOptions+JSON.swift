@@ -12,7 +12,7 @@ extension JobOptions {
         if let value = removeOnFail.storedJSON { object["removeOnFail"] = value }
         if let timestamp { object["timestamp"] = .int(timestamp) }
         if let timeout { object["timeout"] = .int(timeout.milliseconds) }
-        if let flag = onFailure.storedFlag { object[flag] = true }
+        if let flag = onFailure.bullMQFlag { object[flag] = true }
         return .object(object)
     }
 
@@ -31,7 +31,7 @@ extension JobOptions {
         timestamp = json["timestamp"]?.intValue
         timeout = json["timeout"]?.intValue.map { .milliseconds($0) }
         onFailure = ["fpof", "idof", "rdof", "cpof"].first { json[$0]?.boolValue == true }
-            .flatMap(FailurePolicy.init(storedFlag:)) ?? .keepWaiting
+            .flatMap(FailurePolicy.init(bullMQFlag:)) ?? .keepWaiting
     }
 }
 

@@ -126,7 +126,7 @@ public final class Queue: Sendable {
         var storedOptions = options.storedJSON
         func link(_ parent: (id: String, queue: QueueKeys)) -> JSONValue {
             var object: JSONObject = ["id": .string(parent.id), "queueKey": .string(parent.queue.qualifiedName)]
-            if let flag = options.onFailure.storedFlag { object[flag] = true }
+            if let flag = options.onFailure.bullMQFlag { object[flag] = true }
             return .object(object)
         }
         var parentKey = "", parentJSON = "", parentsJSON = ""

@@ -35,6 +35,13 @@ extension Job {
         handle.events.yield(.progress(self, progress))
     }
 
+    /// Replaces the job's stored data from inside the handler (BullMQ's `job.updateData`), for example to record
+    /// the step a multi-step job has reached. The ``data`` of this snapshot does not change; the next run sees
+    /// the new data.
+    public func updateData(_ data: JSONValue) async throws {
+        try await runningHandle("updateData").queue.updateJobData(id, data: data)
+    }
+
     /// The return values of this job's completed children, by child job key (`<prefix>:<queue>:<id>`), as BullMQ's
     /// `getChildrenValues` returns them. Works on any job read from a queue, not only inside a handler.
     public func childrenValues(client: RedisClient? = nil) async throws -> [String: JSONValue] {

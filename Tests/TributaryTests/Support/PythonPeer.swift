@@ -177,7 +177,7 @@ struct PythonPeer: Sendable {
              _ arguments: [String] = [], timeout: Duration = .seconds(60)) async throws -> JSONValue {
         let argv = ["-I", script, subcommand, "--redis", redisURL, "--queue", queue, "--prefix", prefix] + arguments
         let command = "peer.py " + ([subcommand, "--queue", queue] + arguments).joined(separator: " ")
-        let result = try await Self.runDetached(python, argv, timeout: timeout)
+        let result = try await TestProcess.runDetached(python, argv, timeout: timeout)
         guard result.succeeded else {
             throw PythonPeerError.failed(command: command, status: result.status, timedOut: result.timedOut,
                                          stderr: Self.tail(of: result.stderr))
@@ -272,18 +272,6 @@ struct PythonPeer: Sendable {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try await body("@" + path)
-    }
-
-    /// Runs ``TestProcess/run(_:_:timeout:)`` on a new thread and resumes the caller when the process is done.
-    private static func runDetached(_ executable: String, _ arguments: [String],
-                                    timeout: Duration) async throws -> TestProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(with: Result { try TestProcess.run(executable, arguments, timeout: timeout) })
-            }
-            thread.name = "python-peer"
-            thread.start()
-        }
     }
 
     /// `duration` in seconds as a decimal string, for peer.py's `--timeout`.

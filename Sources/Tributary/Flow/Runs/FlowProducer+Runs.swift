@@ -1,0 +1,177 @@
+extension FlowProducer {
+    /// The key of a run's record.
+    func runKey(_ runId: String) -> String { "\(prefix):\(Self.reservedQueueName):run:\(runId)" }
+    /// The sorted set of run ids by creation time.
+    var runsIndexKey: String { "\(prefix):\(Self.reservedQueueName):runs" }
+
+    /// Submits a compiled flow as a run: every node becomes a job, stored in one transaction (all or none).
+    ///
+    /// Each node's job id is `<runId>.<nodeId>` unless its options give a `jobId`. A node needed by one node is a
+    /// BullMQ flow child (any BullMQ worker can run it); a node needed by several is a shared DAG node, which
+    /// only Tributary workers complete correctly (see ``JobParent``). Nodes get the run and node ids and, when they
+    /// need others, the job keys of their inputs, so handlers read ``Job/inputs`` by node id.
+    ///
+    /// - Parameters:
+    ///   - plan: the compiled flow; its `prefix`, if any, must equal this producer's.
+    ///   - runId: the run id (non-empty, no ':'); submitting an existing id again changes nothing and returns the
+    ///     existing run's receipt with `created == false`. A random id when `nil`.
+    /// - Throws: ``QueueError`` `invalidOption`/`invalidQueueName` (nothing stored), `flowRejected` when a job
+    ///   id is taken or a key has the wrong type (nothing stored).
+    @discardableResult
+    public func submit(_ plan: FlowPlan, runId: String? = nil) async throws -> FlowRunReceipt {
+        if let wanted = plan.prefix, wanted != prefix {
+            throw QueueError(.invalidQueueName, "flow '\(plan.flow)' asks for prefix '\(wanted)' but this producer uses '\(prefix)'")
+        }
+        let runId = runId ?? String(RandomID.hex32().prefix(20))
+        guard !runId.isEmpty, !runId.contains(":") else {
+            throw QueueError(.invalidOption, "run id '\(runId)' must be non-empty and must not contain ':'")
+        }
+        if let existing = try await existingReceipt(runId) { return existing }
+
+        let jobIds = Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.id, $0.options.jobId ?? "\(runId).\($0.id)") })
+        let queues = Dictionary(uniqueKeysWithValues: plan.nodes.map { ($0.id, QueueKeys(prefix: prefix, queueName: $0.queue)) })
+        let timestamp = EpochClock.milliseconds()
+        var transaction = FlowTransaction(prefix: prefix)
+        transaction.run = (key: runKey(runId), fields: [
+            "id": .string(runId), "flow": .string(plan.flow), "prefix": .string(prefix),
+            "createdAt": .string(String(timestamp)), "state": "running",
+            "roots": .string(JSONValue.array(plan.roots.map { .string($0) }).serialized()),
+            "nodes": .string(JSONValue.array(plan.nodes.map { node in
+                ["id": .string(node.id), "name": .string(node.name), "queue": .string(node.queue),
+                 "jobId": .string(jobIds[node.id]!), "needs": .array(node.needs.map { .string($0) })]
+            }).serialized()),
+        ], indexKey: runsIndexKey, createdAt: timestamp)
+
+        // In plan order, so that independent nodes are taken in file order; a guarded add does not require its
+        // dependents to exist yet.
+        for node in plan.nodes {
+            try Self.validateQueueName(node.queue, node: "'\(node.id)'")
+            var options = node.options
+            options.onFailure = node.onFailure
+            do {
+                try options.validate()
+            } catch let error as QueueError {
+                throw QueueError(error.code, "flow node '\(node.id)': \(error.message)")
+            }
+            var extra: JSONObject = ["flowRun": .string(runId), "flowNode": .string(node.id)]
+            if !node.needs.isEmpty {
+                extra["flowInputs"] = .string(JSONValue.object(JSONObject(uniqueKeysWithValues: node.needs.map {
+                    ($0, JSONValue.string(queues[$0]!.job(jobIds[$0]!)))
+                })).serialized())
+            }
+            if let command = node.command {
+                extra["command"] = .string(JSONValue.array(command.map { .string($0) }).serialized())
+            }
+            let keys = queues[node.id]!, jobId = jobIds[node.id]!
+            _ = transaction.addJob(keys, arguments: Queue.addArguments(
+                JobRequest(node.name, data: node.data, options: options), keys: keys, timestamp: timestamp,
+                jobId: jobId, parents: node.dependents.map { (jobIds[$0]!, queues[$0]!) },
+                waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey),
+                jobKey: keys.job(jobId), fresh: true)
+        }
+        switch try await transaction.run(on: client) {
+        case .runExists:
+            return try await existingReceipt(runId) ?? FlowRunReceipt(runId: runId, created: false, jobIds: [:])
+        case .stored(let replies):
+            for (reply, node) in zip(replies, plan.nodes) where reply.string == nil {
+                throw QueueError(.unexpectedScriptResult, "adding node '\(node.id)' of run \(runId) returned \(reply)")
+            }
+            return FlowRunReceipt(runId: runId, created: true, jobIds: jobIds)
+        }
+    }
+
+    /// The receipt of an existing run, or `nil`.
+    private func existingReceipt(_ runId: String) async throws -> FlowRunReceipt? {
+        let nodes = try await client.send(RedisCommand("HGET", .string(runKey(runId)), "nodes"))
+        guard let text = nodes.string else { return nil }
+        let stored = (try? JSONValue.parse(text))?.arrayValue ?? []
+        let jobIds = stored.compactMap { node -> (String, String)? in
+            guard let id = node["id"]?.stringValue, let jobId = node["jobId"]?.stringValue else { return nil }
+            return (id, jobId)
+        }
+        return FlowRunReceipt(runId: runId, created: false, jobIds: Dictionary(jobIds) { first, _ in first })
+    }
+
+    /// Rebuilds a run: every node once, in dependency order, with its state and its job as stored.
+    ///
+    /// - Returns: `nil` when no run has this id (under this producer's prefix).
+    public func getFlowRun(_ runId: String) async throws -> FlowRun? {
+        let record = try await client.send(RedisCommand("HGETALL", .string(runKey(runId)))).array ?? []
+        guard !record.isEmpty else { return nil }
+        var fields: [String: String] = [:]
+        for index in stride(from: 0, to: record.count - 1, by: 2) {
+            if let field = record[index].string, let value = record[index + 1].string { fields[field] = value }
+        }
+        let stored = fields["nodes"].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+        struct Entry { let id, name, queue, jobId: String; let needs: [String] }
+        let entries = stored.compactMap { node -> Entry? in
+            guard let id = node["id"]?.stringValue, let queue = node["queue"]?.stringValue,
+                  let jobId = node["jobId"]?.stringValue else { return nil }
+            return Entry(id: id, name: node["name"]?.stringValue ?? id, queue: queue, jobId: jobId,
+                         needs: node["needs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        var dependents: [String: [String]] = [:]
+        for entry in entries { for need in entry.needs { dependents[need, default: []].append(entry.id) } }
+        let jobs = entries.map { (queue: QueueKeys(prefix: prefix, queueName: $0.queue), id: $0.jobId) }
+        let states = try await Queue.states(of: jobs, client: client)
+        let hashes = try await client.pipeline(jobs.map { RedisCommand("HGETALL", .string($0.queue.job($0.id))) })
+        let nodes = entries.indices.map { index in
+            let entry = entries[index]
+            return FlowRunNode(id: entry.id, name: entry.name, queue: entry.queue, jobId: entry.jobId,
+                               needs: entry.needs, dependents: dependents[entry.id] ?? [], state: states[index],
+                               job: Job(id: entry.jobId, queue: jobs[index].queue, flatFields: hashes[index].array ?? []))
+        }
+        let roots = fields["roots"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
+        return FlowRun(id: runId, flow: fields["flow"] ?? "", prefix: prefix,
+                       createdAt: fields["createdAt"].flatMap { Int64($0) } ?? 0,
+                       cancelledAt: fields["cancelledAt"].flatMap { Int64($0) }, roots: roots, nodes: nodes)
+    }
+
+    /// The newest runs first, optionally only those of one flow.
+    public func listFlowRuns(flow: String? = nil, limit: Int = 100) async throws -> [FlowRunSummary] {
+        var summaries: [FlowRunSummary] = []
+        var start = 0
+        let page = max(limit, 50)
+        while summaries.count < limit {
+            let ids = try await client.send(RedisCommand(
+                "ZREVRANGE", .string(runsIndexKey), .integer(Int64(start)), .integer(Int64(start + page - 1))
+            )).array?.compactMap(\.string) ?? []
+            if ids.isEmpty { break }
+            let replies = try await client.pipeline(ids.map {
+                RedisCommand("HMGET", .string(runKey($0)), "flow", "createdAt", "cancelledAt", "nodes")
+            })
+            for (id, reply) in zip(ids, replies) {
+                let values = reply.array ?? []
+                guard values.count == 4, let name = values[0].string else { continue }
+                if let flow, flow != name { continue }
+                let nodeCount = values[3].string.flatMap { try? JSONValue.parse($0) }?.arrayValue?.count ?? 0
+                summaries.append(FlowRunSummary(id: id, flow: name, createdAt: values[1].string.flatMap { Int64($0) } ?? 0,
+                                                cancelledAt: values[2].string.flatMap { Int64($0) }, nodeCount: nodeCount))
+                if summaries.count == limit { break }
+            }
+            start += page
+        }
+        return summaries
+    }
+
+    /// Cancels a run: its pending nodes (waiting, delayed, prioritized, waiting for children) are removed in one
+    /// step, active nodes are left to finish, and the run is marked cancelled.
+    ///
+    /// - Throws: ``QueueError`` `runNotFound`.
+    @discardableResult
+    public func cancelFlowRun(_ runId: String) async throws -> FlowRunCancellation {
+        guard let run = try await getFlowRun(runId) else {
+            throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
+        }
+        var arguments: [RedisArgument] = [.string(runKey(runId)), .integer(EpochClock.milliseconds())]
+        for node in run.nodes.reversed() {
+            arguments += [.string("\(prefix):\(node.queue)"), .string(node.jobId)]
+        }
+        let reply = try await client.run(QueueScripts.cancelFlowRun.script, keys: [], arguments: arguments)
+        guard let counts = reply.array, counts.count == 2, let removed = counts[0].int, let left = counts[1].int else {
+            if reply.int == -1 { throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'") }
+            throw QueueError(.unexpectedScriptResult, "cancelFlowRun returned \(reply)")
+        }
+        return FlowRunCancellation(removed: Int(removed), left: Int(left))
+    }
+}
