@@ -160,10 +160,7 @@ struct FlowRunTests {
 
     @Test("a worker process killed with SIGKILL mid-flow: the flow completes and each dependent sees every input")
     func sigkillMidFlow() async throws {
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
+        try await withQueue("sums") { queue, client, server in
             let work = (0..<6).map { "\"w\($0)\": {\"queue\": \"crashy\", \"data\": {\"sleepMs\": 1500, \"n\": \($0)}}" }
             let plan = try compiledFlow("""
                 {"flow": "crash", "queue": "sums", "nodes": {\(work.joined(separator: ",")),
@@ -184,7 +181,6 @@ struct FlowRunTests {
                 #expect(job.inputs.values.allSatisfy { $0["echo"]?["n"] != nil })
                 return .int(Int64(job.inputs.count))
             }
-            let queue = try Queue("sums", client: client)
             try await withWorkers([survivor, sums]) { () async throws in
                 #expect(try await queue.waitUntilFinished("k.all") == 6)
                 #expect(try await queue.waitUntilFinished("k.some") == 3)
@@ -192,7 +188,6 @@ struct FlowRunTests {
             let run = try #require(try await FlowProducer(client: client).getFlowRun("k"))
             #expect(run.status == .completed)
             #expect(try await members(client, "bull:sums:k.all:processed").count == 6)
-            await client.close()
         }
     }
 }

@@ -36,9 +36,7 @@ for _, parent in ipairs(parents) do
     anyParent = true
     if redis.call("SREM", parent.key .. ":dependencies", jobKey) == 1 then
       removed = true
-      if redis.call("SCARD", parent.key .. ":dependencies") == 0 then
-        releaseWaitingParent(parent.queueKey, parent.key, parent.id, now)
-      end
+      releaseParentIfDone(parent.queueKey, parent.key, parent.id, now)
     end
   end
 end

@@ -8,9 +8,7 @@ local function completeChild(jobKey, returnValue, now)
   for _, parent in ipairs(jobParents(jobKey)) do
     if redis.call("SREM", parent.key .. ":dependencies", jobKey) == 1 then
       redis.call("HSET", parent.key .. ":processed", jobKey, returnValue)
-      if redis.call("SCARD", parent.key .. ":dependencies") == 0 then
-        releaseWaitingParent(parent.queueKey, parent.key, parent.id, now)
-      end
+      releaseParentIfDone(parent.queueKey, parent.key, parent.id, now)
     end
   end
 end

@@ -31,9 +31,7 @@ local function failChild(jobKey, reason, now)
         releaseWaitingParent(parent.queueKey, parent.key, parent.id, now)
       else
         if policy == "idof" then redis.call("HSET", parent.key .. ":failed", jobKey, reason) end
-        if redis.call("SCARD", parent.key .. ":dependencies") == 0 then
-          releaseWaitingParent(parent.queueKey, parent.key, parent.id, now)
-        end
+        releaseParentIfDone(parent.queueKey, parent.key, parent.id, now)
       end
     end
   end

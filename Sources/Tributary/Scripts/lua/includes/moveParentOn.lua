@@ -28,3 +28,9 @@ local function releaseWaitingParent(queueKey, parentKey, parentId, now)
   moveParentOn(queueKey, parentKey, parentId, now)
   return true
 end
+
+-- Moves a parent on when nothing is pending for it any more and it is still in waiting-children.
+local function releaseParentIfDone(queueKey, parentKey, parentId, now)
+  if redis.call("SCARD", parentKey .. ":dependencies") > 0 then return false end
+  return releaseWaitingParent(queueKey, parentKey, parentId, now)
+end
