@@ -27,6 +27,30 @@ package enum ChildProcess {
         return unsafeBitCast(symbol, to: AddCloseFrom.self)
     }()
 
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (glibc ≥ 2.29), looked up the same way.
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    private static let addChdir: AddChdir? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    /// The current process's environment as a dictionary.
+    package static var currentEnvironment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
     /// The absolute path of `name`, searched in `PATH`, then `/usr/local/bin`, `/usr/bin`, `/usr/sbin` and `/bin`;
     /// `name` itself when it contains a slash.
     package static func executablePath(_ name: String) -> String? {
@@ -43,11 +67,19 @@ package enum ChildProcess {
     /// Spawns `executable` (an absolute path) with `arguments`, wiring the given descriptors to the child's
     /// stdin, stdout and stderr, and returns its pid; the caller reaps it with ``waitForExit(_:timeout:)``.
     /// With `newProcessGroup`, the child leads its own process group, so Ctrl-C in a terminal does not reach it.
+    /// `workingDirectory` is the child's current directory (the parent's when `nil`); `environment` replaces the
+    /// inherited environment when given.
     package static func spawn(_ executable: String, arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
-                              newProcessGroup: Bool = false) throws -> pid_t {
+                              newProcessGroup: Bool = false, workingDirectory: String? = nil,
+                              environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
+        if let workingDirectory {
+            guard let addChdir else { throw SpawnError(executable: executable, errno: ENOSYS) }
+            let code = addChdir(&actions, workingDirectory)
+            guard code == 0 else { throw SpawnError(executable: executable, errno: code) }
+        }
         posix_spawn_file_actions_adddup2(&actions, stdin, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
@@ -77,10 +109,15 @@ package enum ChildProcess {
         var argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) }
         argv.append(nil)
         defer { for pointer in argv { free(pointer) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = (environment ?? [:]).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
 
         var pid = pid_t()
         let code = argv.withUnsafeMutableBufferPointer { buffer in
-            posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ)
+            guard environment != nil else { return posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, environ) }
+            return envp.withUnsafeMutableBufferPointer { envBuffer in
+                posix_spawn(&pid, executable, &actions, &attributes, buffer.baseAddress!, envBuffer.baseAddress!)
+            }
         }
         guard code == 0 else { throw SpawnError(executable: executable, errno: code) }
         return pid

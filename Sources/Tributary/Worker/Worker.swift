@@ -33,6 +33,8 @@ public final class Worker: Service, Sendable {
     /// What the worker reports while it runs. One consumer at a time.
     public let events: AsyncStream<WorkerEvent>
 
+    /// Chooses each job's handler by its name (see ``handle(_:_:)``).
+    public let router: JobRouter
     let handler: Handler
     /// The queue, for the actions a handler takes on its job.
     let queue: Queue
@@ -64,11 +66,22 @@ public final class Worker: Service, Sendable {
         var finished = false
     }
 
-    /// Creates a worker; it takes no job until ``run()``.
+    /// Creates a worker that runs `handler` on every job (except jobs whose name has a handler of its own, see
+    /// ``handle(_:_:)``); it takes no job until ``run()``.
+    ///
+    /// - Throws: ``QueueError`` `invalidQueueName`, or `invalidOption` for a concurrency below 1 or durations ≤ 0.
+    public convenience init(queue: String, client: RedisClient, prefix: String = "bull", options: WorkerOptions = .init(),
+                            logger: Logger = Logger(label: "tributary.worker"), handler: @escaping Handler) throws {
+        try self.init(queue: queue, client: client, prefix: prefix, options: options, logger: logger,
+                      router: JobRouter(fallback: handler))
+    }
+
+    /// Creates a worker that sends each job to the handler registered for its name with ``handle(_:_:)`` (see
+    /// ``JobRouter``); it takes no job until ``run()``.
     ///
     /// - Throws: ``QueueError`` `invalidQueueName`, or `invalidOption` for a concurrency below 1 or durations ≤ 0.
     public init(queue: String, client: RedisClient, prefix: String = "bull", options: WorkerOptions = .init(),
-                logger: Logger = Logger(label: "tributary.worker"), handler: @escaping Handler) throws {
+                logger: Logger = Logger(label: "tributary.worker"), router: JobRouter = JobRouter()) throws {
         guard !queue.isEmpty, !queue.contains(":") else {
             throw QueueError(.invalidQueueName, "queue name '\(queue)' must be non-empty and must not contain ':'")
         }
@@ -86,7 +99,8 @@ public final class Worker: Service, Sendable {
         self.queue = try Queue(queue, client: client, prefix: prefix, logger: logger)
         self.client = client
         self.options = options
-        self.handler = handler
+        self.router = router
+        self.handler = { job in try await router.route(job) }
         self.workerID = RandomID.hex32()
         var logger = logger
         logger[metadataKey: "queue"] = .string(queue)
