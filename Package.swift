@@ -47,6 +47,7 @@ let package = Package(
                 "Tributary",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -95,6 +96,7 @@ let package = Package(
                 "TypedWorker",
                 "FlowInCode",
                 "StepFanOut",
+                "tributary",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -45,9 +45,3 @@ final class PrivateRedisServer {
         try? FileManager.default.removeItem(at: directory)
     }
 }
-
-/// An error the CLI reports as one line on stderr.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

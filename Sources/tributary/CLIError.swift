@@ -1,0 +1,58 @@
+import ArgumentParser
+import Tributary
+
+/// The CLI's exit statuses (documented in docs/cli.md).
+enum ExitStatus: Int32 {
+    /// Success.
+    case ok = 0
+    /// The operation or the run failed (a job action refused, a flow run failed, a Redis error reply).
+    case failed = 1
+    /// Invalid input or usage: unknown options, bad values, an invalid file.
+    case invalidInput = 2
+    /// Redis cannot be reached or used (connection refused, authentication, the embedded server cannot start).
+    case redisUnavailable = 3
+    /// The job, queue or run named does not exist.
+    case notFound = 4
+}
+
+/// An error the CLI reports as one message on stderr, exiting with its status.
+struct CLIError: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let description: String
+
+    init(_ description: String, status: ExitStatus = .failed) {
+        self.description = description
+        self.status = status
+    }
+
+    /// The status and message for an error thrown by a command, or `nil` for ArgumentParser's own errors
+    /// (usage errors, help requests), which it reports itself.
+    static func classify(_ error: any Error) -> CLIError? {
+        switch error {
+        case let error as CLIError:
+            return error
+        case let error as QueueError:
+            let status: ExitStatus
+            switch error.code {
+            case .jobNotFound: status = .notFound
+            case .invalidOption, .invalidQueueName, .invalidData: status = .invalidInput
+            default: status = .failed
+            }
+            return CLIError(error.message, status: status)
+        case let error as RedisClientError:
+            if error.code == .invalidURL { return CLIError(error.message, status: .invalidInput) }
+            let unavailable: [RedisClientError.Code] = [
+                .connectFailed, .authenticationFailed, .tlsConfiguration, .disconnected, .connectionClosed,
+                .unsupportedServer, .clientClosed,
+            ]
+            return CLIError(error.description, status: unavailable.contains(error.code) ? .redisUnavailable : .failed)
+        case let error as RedisServerError:
+            let unavailable = ["NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "MASTERDOWN"].contains(error.code)
+            return CLIError("Redis replied: \(error.message)", status: unavailable ? .redisUnavailable : .failed)
+        case let error as JSONParseError:
+            return CLIError("\(error)", status: .invalidInput)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Tributary
+
+/// `tributary stats`: job counts per state per queue.
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show job counts per state for each queue.",
+        discussion: """
+            Without QUEUE arguments, every queue under the prefix is shown (queues are found by their \
+            <prefix>:<queue>:meta and <prefix>:<queue>:id keys). PAUSED counts the waiting jobs of a paused queue; \
+            a paused queue is marked with (paused).
+
+            --json prints {"queues": [{"queue", "paused", "counts": {"waiting", "active", "delayed", \
+            "prioritized", "waiting-children", "completed", "failed", "paused"}}]}; with --watch, one such line \
+            per refresh (with a "time" field in ms since 1970).
+
+            Examples:
+              tributary stats
+              tributary stats emails reports --json
+              tributary stats --watch --interval 1s
+            """
+    )
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "Queues to show (default: every queue under the prefix).")
+    var queues: [String] = []
+
+    @Flag(help: "Refresh until interrupted.")
+    var watch = false
+
+    @Option(help: "With --watch, the time between refreshes.")
+    var interval = DurationArgument(.seconds(2), text: "2s")
+
+    @OptionGroup var output: JSONOutputOption
+
+    static let states: [(name: String, state: JobState?)] = [
+        ("waiting", .waiting), ("active", .active), ("delayed", .delayed), ("prioritized", .prioritized),
+        ("waiting-children", .waitingChildren), ("completed", .completed), ("failed", .failed), ("paused", nil),
+    ]
+
+    func validate() throws {
+        if let bad = queues.first(where: { $0.isEmpty || $0.contains(":") }) {
+            throw ValidationError("queue name '\(bad)' must be non-empty and must not contain ':'")
+        }
+        guard interval.duration > .zero else { throw ValidationError("--interval must be positive") }
+    }
+
+    func run() async throws {
+        try await connection.withClient { client in
+            let isTerminal = isatty(STDOUT_FILENO) == 1
+            while true {
+                let names = queues.isEmpty ? try await Self.discoverQueues(client: client, prefix: connection.prefix) : queues
+                var rows: [(name: String, paused: Bool, counts: JobCounts)] = []
+                for name in names {
+                    let queue = try connection.queue(name, client: client)
+                    rows.append((name, try await queue.isPaused(), try await queue.getJobCounts()))
+                }
+                if output.json {
+                    var object: JSONObject = [:]
+                    if watch { object["time"] = .int(Int64(Date().timeIntervalSince1970 * 1000)) }
+                    object["queues"] = .array(rows.map { row in
+                        var counts = JSONObject()
+                        for (name, state) in Self.states {
+                            counts[name] = .int(Int64(state.map { row.counts[$0] } ?? row.counts.paused))
+                        }
+                        return .object(["queue": .string(row.name), "paused": .bool(row.paused), "counts": .object(counts)])
+                    })
+                    print(watch ? JSONValue.object(object).serialized() : JSONValue.object(object).prettyPrinted())
+                } else {
+                    if watch && isTerminal { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                    if watch { print("\(Output.timestamp(Int64(Date().timeIntervalSince1970 * 1000)))  (every \(interval))\n") }
+                    if rows.isEmpty {
+                        print("no queues under prefix '\(connection.prefix)'")
+                    } else {
+                        let header = ["QUEUE"] + Self.states.map { $0.name.uppercased() }
+                        let lines = rows.map { row in
+                            [row.name + (row.paused ? " (paused)" : "")]
+                                + Self.states.map { String($0.state.map { row.counts[$0] } ?? row.counts.paused) }
+                        }
+                        print(Output.table(header, lines))
+                    }
+                }
+                fflush(nil)
+                guard watch else { return }
+                try await Task.sleep(for: interval.duration)
+            }
+        }
+    }
+
+    /// The queues under `prefix`: names of `<prefix>:<queue>:meta` and `<prefix>:<queue>:id` keys, sorted.
+    static func discoverQueues(client: RedisClient, prefix: String) async throws -> [String] {
+        var names: Set<String> = []
+        let escapedPrefix = globEscaped(prefix) + ":"
+        for suffix in [":meta", ":id"] {
+            var cursor = "0"
+            repeat {
+                let reply = try await client.send(RedisCommand(
+                    "SCAN", .string(cursor), "MATCH", .string(escapedPrefix + "*" + suffix), "COUNT", "1000"))
+                guard let parts = reply.array, parts.count == 2 else {
+                    throw CLIError("SCAN returned \(reply)")
+                }
+                cursor = parts[0].string ?? "0"
+                for key in (parts[1].array ?? []).compactMap(\.string) {
+                    let name = key.dropFirst(prefix.count + 1).dropLast(suffix.count)
+                    if !name.isEmpty && !name.contains(":") { names.insert(String(name)) }
+                }
+            } while cursor != "0"
+        }
+        return names.sorted()
+    }
+
+    /// `text` with Redis glob characters escaped.
+    static func globEscaped(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
