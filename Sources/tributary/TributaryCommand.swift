@@ -25,7 +25,8 @@ struct TributaryCommand: AsyncParsableCommand {
             """,
         version: Tributary.version,
         subcommands: [
-            WorkerCommand.self, StatsCommand.self, JobCommand.self, QueueCommand.self, ServerCommand.self, Demo.self,
+            ValidateCommand.self, WorkerCommand.self, StatsCommand.self, JobCommand.self, QueueCommand.self,
+            ServerCommand.self, Demo.self,
         ]
     )
 
