@@ -11,11 +11,12 @@ struct CLIWorkerTests {
     func gracefulShutdown() async throws {
         try await withCLIDirectory { directory in
             try await withQueue("graceful") { queue, client, server in
+                // Added before the worker starts: addCommandJob sets the command field after the add.
+                let job = try await addCommandJob(queue, client, data: ["n": 1],
+                                                  command: ["sh", "-c", "sleep 3; echo '{\"slept\": true}'"])
                 let logFile = directory + "/worker.log"
                 let pid = try CLIProcess.spawn(
                     ["worker", "--queue", "graceful", "--allow-commands", "--redis", server.unixURL], in: directory, logFile: logFile)
-                let job = try await addCommandJob(queue, client, data: ["n": 1],
-                                                  command: ["sh", "-c", "sleep 2; echo '{\"slept\": true}'"])
                 #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
                 kill(pid, SIGTERM)
                 let status = await CLIProcess.waitForExit(pid, timeout: .seconds(30))
@@ -26,8 +27,10 @@ struct CLIWorkerTests {
                 let output = log(logFile)
                 #expect(output.contains("command steps are enabled"))
                 #expect(output.contains("job started") && output.contains("job=\(job.id)") && output.contains("queue=graceful"))
-                #expect(output.contains("job completed"))
-                #expect(output.contains("graceful shutdown requested"))
+                // The job finished after the shutdown was requested, not before.
+                let requested = try #require(output.range(of: "graceful shutdown requested"))
+                let completed = try #require(output.range(of: "job completed"))
+                #expect(requested.lowerBound < completed.lowerBound)
             }
         }
     }
