@@ -60,6 +60,24 @@ struct CLICommandStepTests {
         }
     }
 
+    @Test("a flow node's inputs (and ignored failures) reach stdin; run() works outside a worker too")
+    func inputsOnStdin() async throws {
+        try await withQueue("steps") { queue, client, _ in
+            let added = try await addCommandJob(queue, client, data: ["k": "v"], command: ["cat"])
+            var job = try #require(try await queue.getJob(added.id))
+            job.inputs = ["extract": ["rows": 3], "a": "first"]
+            job.inputFailures = ["optional": "timed out"]
+            let result = try await CommandStep().run(job)
+            #expect(result == [
+                "data": ["k": "v"], "inputs": ["a": "first", "extract": ["rows": 3]],
+                "inputFailures": ["optional": "timed out"],
+            ])
+            #expect(try await CommandStep().run(job, inputs: [:]) == [
+                "data": ["k": "v"], "inputs": [:], "inputFailures": ["optional": "timed out"],
+            ])
+        }
+    }
+
     @Test("text on stdout becomes a JSON string without its trailing newline; the job's environment is set")
     func textStdout() async throws {
         try await withQueue("steps") { queue, client, _ in

@@ -1,7 +1,8 @@
 /// Runs command steps: jobs whose hash has a `command` field (a JSON array of strings, `"run"` in a flow file),
 /// executed as a child process.
 ///
-/// - stdin receives `{"data": <job data>, "inputs": {nodeId: result, ...}}` as JSON;
+/// - stdin receives `{"data": <job data>, "inputs": {nodeId: result, ...}}` as JSON (``Job/inputs``; plus
+///   `"inputFailures": {nodeId: reason}` when needed nodes failed under the `ignore` or `continue` policy);
 /// - stdout becomes the job's result: the JSON value it holds, or else its text as a JSON string (one trailing
 ///   newline removed);
 /// - a non-zero exit fails the attempt (the job's attempts and backoff apply); the tail of stderr goes to the job's
@@ -61,27 +62,29 @@ public struct CommandStep: Sendable {
         self.options = options
     }
 
-    /// The command of a command-step job: its `command` field, or `nil` when the job has none.
+    /// The command of a command-step job (``Job/command``), or `nil` when the job has no `command` field.
     ///
-    /// - Throws: ``UnrecoverableError`` when the field is not a non-empty JSON array of strings.
+    /// - Throws: ``UnrecoverableError`` when the field is there but is not a non-empty JSON array of strings.
     public static func command(of job: Job) throws -> [String]? {
         guard let text = job.fields["command"] else { return nil }
-        let parsed = try? JSONValue.parse(text)
-        guard let items = parsed?.arrayValue, !items.isEmpty else {
+        guard let command = job.command, !command[0].isEmpty else {
             throw UnrecoverableError("job \(job.id) has an invalid command field \(text): expected a non-empty JSON array of strings")
         }
-        let strings = items.compactMap(\.stringValue)
-        guard strings.count == items.count, !strings[0].isEmpty else {
-            throw UnrecoverableError("job \(job.id) has an invalid command field \(text): expected a non-empty JSON array of strings")
-        }
-        return strings
+        return command
     }
 
-    /// What the command reads on stdin: `{"data": <job data>, "inputs": {nodeId: result, ...}}`.
-    public static func input(for job: Job, inputs: [String: JSONValue]) -> JSONValue {
+    /// What the command reads on stdin: `{"data": <job data>, "inputs": {nodeId: result, ...}}`, plus
+    /// `"inputFailures": {nodeId: reason, ...}` when needed nodes failed under the `ignore` or `continue` policy.
+    public static func input(for job: Job, inputs: [String: JSONValue], inputFailures: [String: String] = [:]) -> JSONValue {
         var inputObject = JSONObject()
         for key in inputs.keys.sorted() { inputObject[key] = inputs[key] }
-        return .object(["data": job.data, "inputs": .object(inputObject)])
+        var object: JSONObject = ["data": job.data, "inputs": .object(inputObject)]
+        if !inputFailures.isEmpty {
+            var failures = JSONObject()
+            for key in inputFailures.keys.sorted() { failures[key] = .string(inputFailures[key]!) }
+            object["inputFailures"] = .object(failures)
+        }
+        return .object(object)
     }
 
     /// The result of a command's stdout: its JSON value when the text (without one trailing newline) parses as
@@ -96,11 +99,12 @@ public struct CommandStep: Sendable {
     /// Runs the job's command and returns its result. Call it from a worker's handler (the job's log is written
     /// through the worker); outside one, nothing is logged.
     ///
-    /// - Parameter inputs: the results of the nodes this one needs, by node id.
+    /// - Parameter inputs: the results of the nodes this one needs, by node id; ``Job/inputs`` (which the worker
+    ///   fills for flow-run nodes) when `nil`.
     /// - Throws: ``CommandStepError`` when the command cannot start, exits non-zero, times out or writes too much;
     ///   ``UnrecoverableError`` when the job is not a command step or its command field is invalid;
     ///   `CancellationError` when the calling task is cancelled (the command is killed first).
-    public func run(_ job: Job, inputs: [String: JSONValue] = [:]) async throws -> JSONValue {
+    public func run(_ job: Job, inputs: [String: JSONValue]? = nil) async throws -> JSONValue {
         guard let command = try Self.command(of: job) else {
             throw UnrecoverableError("job \(job.id) is not a command step (it has no command field)")
         }
@@ -113,7 +117,7 @@ public struct CommandStep: Sendable {
         environment["TRIBUTARY_QUEUE"] = job.queue.queueName
         environment["TRIBUTARY_ATTEMPT"] = String(job.attemptsMade + 1)
         let timeout = job.options.timeout ?? options.timeout
-        let stdin = Self.input(for: job, inputs: inputs).serializedBytes()
+        let stdin = Self.input(for: job, inputs: inputs ?? job.inputs, inputFailures: job.inputFailures).serializedBytes()
 
         let process = try CommandProcess.start(executable: executable, arguments: Array(command.dropFirst()),
                                                input: stdin, workingDirectory: options.workingDirectory,

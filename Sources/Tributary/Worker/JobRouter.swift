@@ -75,7 +75,7 @@ public final class JobRouter: Sendable {
                 throw UnrecoverableError("job \(job.id) is a command step; start the worker with --allow-commands to run commands "
                     + "(in Swift: JobRouter.runCommandSteps)")
             }
-            return try await commandStep.run(job, inputs: [:])
+            return try await commandStep.run(job)
         }
         if let handler = handler ?? fallback { return try await handler(job) }
         throw UnrecoverableError("no handler for job name '\(job.name)' (job \(job.id))")
