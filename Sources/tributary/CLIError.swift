@@ -34,7 +34,7 @@ struct CLIError: Error, CustomStringConvertible {
         case let error as QueueError:
             let status: ExitStatus
             switch error.code {
-            case .jobNotFound: status = .notFound
+            case .jobNotFound, .runNotFound: status = .notFound
             case .invalidOption, .invalidQueueName, .invalidData: status = .invalidInput
             default: status = .failed
             }

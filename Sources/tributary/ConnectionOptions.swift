@@ -11,11 +11,14 @@ struct ConnectionOptions: ParsableArguments {
         valueName: "url"))
     var redis: String?
 
-    @Option(help: ArgumentHelp("Key prefix of the queues.", valueName: "prefix"))
-    var prefix: String = "bull"
+    @Option(name: .customLong("prefix"), help: ArgumentHelp("Key prefix of the queues (default: bull).", valueName: "prefix"))
+    var explicitPrefix: String?
+
+    /// The key prefix: `--prefix`, else `bull`.
+    var prefix: String { explicitPrefix ?? "bull" }
 
     func validate() throws {
-        guard !prefix.isEmpty else { throw ValidationError("--prefix must not be empty") }
+        guard explicitPrefix?.isEmpty != true else { throw ValidationError("--prefix must not be empty") }
     }
 
     /// The URL given with `--redis` or `REDIS_URL`, if any.
@@ -121,14 +124,15 @@ enum Output {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// A table with left-aligned first column and right-aligned numbers.
+    /// A table: columns of numbers right-aligned, others left-aligned.
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        let numeric = header.indices.map { column in !rows.isEmpty && rows.allSatisfy { Int($0[column]) != nil } }
         return all.map { row in
             row.enumerated().map { column, cell in
                 let pad = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + pad : pad + cell
+                return numeric[column] ? pad + cell : cell + pad
             }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
     }

@@ -14,7 +14,9 @@ struct TributaryCommand: AsyncParsableCommand {
             `tributary server stop`.
 
             Examples:
-              tributary server start
+              tributary run flows/hello.json --work --allow-commands
+              tributary validate flows/*.json
+              tributary flow show <run-id>
               tributary worker --queue emails --concurrency 4
               tributary stats --json
               tributary job show 42 --queue emails
@@ -25,8 +27,8 @@ struct TributaryCommand: AsyncParsableCommand {
             """,
         version: Tributary.version,
         subcommands: [
-            ValidateCommand.self, WorkerCommand.self, StatsCommand.self, JobCommand.self, QueueCommand.self,
-            ServerCommand.self, Demo.self,
+            ValidateCommand.self, RunCommand.self, FlowCommand.self, WorkerCommand.self, StatsCommand.self,
+            JobCommand.self, QueueCommand.self, ServerCommand.self, Demo.self,
         ]
     )
 

@@ -167,10 +167,11 @@ public struct CommandStep: Sendable {
         return result
     }
 
-    /// The command for messages, as a shell would read it (words quoted where needed), cut to 200 characters.
+    /// The command for messages, as a shell would read it (words quoted where needed), cut to 60 characters (the
+    /// job's `command` field has it whole).
     static func shown(_ command: [String]) -> String {
         let text = shellQuoted(command)
-        return "`" + (text.count > 200 ? String(text.prefix(199)) + "…" : text) + "`"
+        return "`" + (text.count > 60 ? String(text.prefix(59)) + "…" : text) + "`"
     }
 
     /// The command's words joined as a POSIX shell would read them: plain words as they are, others in single

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Tributary
+
+/// `tributary flow show|list|cancel`.
+struct FlowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flow",
+        abstract: "Show, list or cancel flow runs; show BullMQ flow trees.",
+        discussion: """
+            Examples:
+              tributary flow show 3f9c2a
+              tributary flow show 3f9c2a --format mermaid
+              tributary flow show 12 --queue reports
+              tributary flow list --flow nightly-report
+              tributary flow cancel 3f9c2a
+            """,
+        subcommands: [Show.self, List.self, Cancel.self]
+    )
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw a flow run, or the BullMQ flow tree under a job, with states, durations and results.",
+            discussion: """
+                With a run id, the run's DAG is drawn from its sinks down to the nodes they need; a node needed by \
+                several others is drawn once and referenced (↪) elsewhere. With --queue, the argument is a job id \
+                and the tree under that job is read the way BullMQ's getFlow reads it, so trees added by Node or \
+                Python BullMQ show too.
+
+                Marks: ✔ completed, ✘ failed, ▶ active, ○ waiting, ◷ delayed, ◌ waiting for its inputs, ? gone. \
+                Results and failure reasons are cut to one short line; `job show` prints them in full.
+
+                Formats: tree (default), json, dot (Graphviz: `| dot -Tsvg > run.svg`), mermaid.
+
+                Exit codes: 0 shown, 4 no such run or job.
+
+                Examples:
+                  tributary flow show 3f9c2a
+                  tributary flow show 3f9c2a --format dot | dot -Tsvg > run.svg
+                  tributary flow show 12 --queue reports --depth 3
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "A run id, or with --queue a job id.")
+        var id: String
+
+        @Option(name: [.customShort("q"), .long], help: "Read the BullMQ tree under job ID of this queue.")
+        var queue: String?
+
+        @Option(help: "Output format: tree, json, dot or mermaid.")
+        var format: FlowFormat = .tree
+
+        @Option(help: "With --queue: how many levels to read.")
+        var depth = 10
+
+        @Option(help: "With --queue: at most this many children of each kind per node.")
+        var maxChildren = 100
+
+        func run() async throws {
+            try await connection.withClient { client in
+                let producer = FlowProducer(client: client, prefix: connection.prefix)
+                let view: FlowView
+                if let queue {
+                    guard let tree = try await producer.getFlow(id: id, queue: queue, depth: depth, maxChildren: maxChildren) else {
+                        throw CLIError("job \(id) does not exist in queue '\(queue)' (prefix '\(connection.prefix)')", status: .notFound)
+                    }
+                    view = FlowView(tree: tree)
+                } else {
+                    guard let run = try await producer.getFlowRun(id) else {
+                        throw CLIError("no flow run '\(id)' under prefix '\(connection.prefix)' (for a BullMQ tree, pass its "
+                            + "root job id with --queue)", status: .notFound)
+                    }
+                    view = FlowView(run: run)
+                }
+                print(FlowRendering.render(view, format: format, now: Int64(Date().timeIntervalSince1970 * 1000)))
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List flow runs, newest first.",
+            discussion: """
+                Examples:
+                  tributary flow list
+                  tributary flow list --flow nightly-report --limit 5 --json
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: JSONOutputOption
+
+        @Option(help: "Only runs of this flow.")
+        var flow: String?
+
+        @Option(help: "At most this many runs.")
+        var limit = 20
+
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            try await connection.withClient { client in
+                let producer = FlowProducer(client: client, prefix: connection.prefix)
+                let summaries = try await producer.listFlowRuns(flow: flow, limit: limit)
+                var rows: [(summary: FlowRunSummary, status: String, states: String)] = []
+                for summary in summaries {
+                    let run = try await producer.getFlowRun(summary.id)
+                    rows.append((summary, run?.status.rawValue ?? "gone", run.map { FlowView(run: $0).stateSummary } ?? ""))
+                }
+                if output.json {
+                    print(JSONValue.array(rows.map { row in
+                        .object([
+                            "run": .string(row.summary.id), "flow": .string(row.summary.flow), "status": .string(row.status),
+                            "createdAt": .int(row.summary.createdAt),
+                            "cancelledAt": row.summary.cancelledAt.map { .int($0) } ?? .null,
+                            "nodes": .int(Int64(row.summary.nodeCount)),
+                        ])
+                    }).prettyPrinted())
+                } else if rows.isEmpty {
+                    print("no flow runs\(flow.map { " of flow '\($0)'" } ?? "") under prefix '\(connection.prefix)'")
+                } else {
+                    print(Output.table(["RUN", "FLOW", "STATUS", "CREATED", "NODES"], rows.map { row in
+                        [row.summary.id, row.summary.flow, row.status, Output.timestamp(row.summary.createdAt), row.states]
+                    }))
+                }
+            }
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a flow run: its pending nodes are removed; active ones finish.",
+            discussion: """
+                Exit codes: 0 cancelled, 4 no such run.
+
+                Examples:
+                  tributary flow cancel 3f9c2a
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The run id.")
+        var runId: String
+
+        func run() async throws {
+            try await connection.withClient { client in
+                let producer = FlowProducer(client: client, prefix: connection.prefix)
+                let result = try await producer.cancelFlowRun(runId)
+                print("cancelled run \(runId): \(result.removed) pending node(s) removed, \(result.left) left (active or finished)")
+            }
+        }
+    }
+}
+
+extension FlowFormat: ExpressibleByArgument {}
