@@ -169,7 +169,8 @@ struct FlowRunTests {
             try await FlowProducer(client: client).submit(plan, runId: "k")
             let crashy = try Queue("crashy", client: client)
             let pid = try WorkerProcessTests.startEchoWorker(server, queue: "crashy", concurrency: 3)
-            #expect(try await eventually(.seconds(30)) { try await crashy.getJobCounts()[.active] == 3 })
+            // Each job sleeps 1.5 s in the echo worker: kill it while it holds some.
+            #expect(try await eventually(.seconds(60)) { try await crashy.getJobCounts()[.active] > 0 })
             kill(pid, SIGKILL)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(10)) == 128 + SIGKILL)
 
@@ -188,6 +189,8 @@ struct FlowRunTests {
             let run = try #require(try await FlowProducer(client: client).getFlowRun("k"))
             #expect(run.status == .completed)
             #expect(try await members(client, "bull:sums:k.all:processed").count == 6)
+            // The interrupted jobs were recovered by the stalled check, not lost.
+            #expect(run.nodes.contains { $0.job?.fields["stc"] == "1" })
         }
     }
 }
