@@ -53,11 +53,21 @@ struct ConnectionOptions: ParsableArguments {
     func connect(_ disconnectedBehavior: RedisConfiguration.DisconnectedBehavior = .failFast,
                  logger: Logger = Logger(label: "tributary")) async throws -> RedisClient {
         let configuration = try await configuration(disconnectedBehavior)
+        let client: RedisClient
         do {
-            return try await RedisClient.connect(configuration, logger: logger)
+            client = try await RedisClient.connect(configuration, logger: logger)
         } catch let error as RedisClientError {
             throw CLIError("cannot reach Redis at \(configuration.endpoint): \(error.description)", status: .redisUnavailable)
         }
+        // Refuses servers older than 6.2; warns on stderr when maxmemory-policy is not noeviction.
+        do {
+            _ = try await client.checkQueueRequirements()
+        } catch let error as RedisClientError {
+            await client.close()
+            throw CLIError("Redis at \(configuration.endpoint) cannot hold BullMQ queues: \(error.description)",
+                           status: .redisUnavailable)
+        }
+        return client
     }
 
     /// Connects, runs `body`, and closes the client whatever happens.
