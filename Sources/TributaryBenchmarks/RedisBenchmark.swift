@@ -5,11 +5,9 @@ import Tributary
 
 /// Micro-benchmark of the Redis client against redis-benchmark, both on one private redis-server.
 ///
-/// Usage: `TributaryBenchmarks [--requests N] [--nio-executor]`. Build in release (`scripts/bench-redis.sh`).
-@main
-struct RedisBenchmark {
-    static func main() async throws {
-        let arguments = CommandLine.arguments
+/// Usage: `TributaryBenchmarks [redis] [--requests N] [--nio-executor]`. Build in release (`scripts/bench-redis.sh`).
+enum RedisBenchmark {
+    static func run(_ arguments: [String]) async throws {
         let requests = arguments.firstIndex(of: "--requests").flatMap { Int(arguments[$0 + 1]) } ?? 200_000
         let concurrency = 50
         if arguments.contains("--nio-executor") {

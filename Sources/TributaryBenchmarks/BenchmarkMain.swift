@@ -1,0 +1,26 @@
+import Foundation
+
+/// The benchmark executable's entry point: picks a mode from the first argument.
+///
+/// - `redis` (the default): the Redis client micro-benchmark beside redis-benchmark (`scripts/bench-redis.sh`).
+/// - `queue`: the queue and flow scenarios, Tributary beside Python bullmq (`scripts/bench.sh`).
+/// - `client`: one Tributary side of one scenario, started by `queue` as a child process.
+@main
+struct BenchmarkMain {
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let mode = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 } ?? "redis"
+        if !arguments.isEmpty && arguments[0] == mode { arguments.removeFirst() }
+        do {
+            switch mode {
+            case "redis": try await RedisBenchmark.run(arguments)
+            case "queue": try await QueueBenchmark.run(arguments)
+            case "client": try await TributaryClient.run(arguments)
+            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue or client")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("TributaryBenchmarks \(mode): \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}

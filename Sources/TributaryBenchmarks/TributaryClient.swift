@@ -1,0 +1,172 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Tributary
+
+/// The Tributary side of one queue-benchmark scenario, run as a child process of `TributaryBenchmarks queue`
+/// (see ``ClientProcess`` for the line protocol). `benchmarks/python/bench_client.py` is its Python twin: both do
+/// the same thing in the same order.
+///
+/// Usage: `TributaryBenchmarks client --redis URL --scenario P1 --role producer|worker --count N --children C
+/// --concurrency C --gap-ms G`.
+enum TributaryClient {
+    static let queueName = "bench"
+
+    struct Options {
+        var redis = ""
+        var scenario = ""
+        var role = ""
+        var count = 0
+        var children = 0
+        var concurrency = 50
+        var gapMilliseconds = 10
+
+        init(_ arguments: [String]) throws {
+            var iterator = arguments.makeIterator()
+            while let flag = iterator.next() {
+                guard let value = iterator.next() else { throw BenchmarkError("\(flag) needs a value") }
+                switch flag {
+                case "--redis": redis = value
+                case "--scenario": scenario = value
+                case "--role": role = value
+                case "--count": count = Int(value) ?? 0
+                case "--children": children = Int(value) ?? 0
+                case "--concurrency": concurrency = Int(value) ?? 50
+                case "--gap-ms": gapMilliseconds = Int(value) ?? 10
+                default: throw BenchmarkError("unknown option \(flag)")
+                }
+            }
+            guard !redis.isEmpty, count > 0 else { throw BenchmarkError("--redis and a positive --count are required") }
+        }
+    }
+
+    static func run(_ arguments: [String]) async throws {
+        let options = try Options(arguments)
+        let client = try await RedisClient.connect(url: options.redis, disconnectedBehavior: .waitForReconnect)
+        switch (options.scenario, options.role) {
+        case ("P1", "producer"):
+            let queue = try Queue(queueName, client: client)
+            let requests = (0..<options.count).map { JobRequest("job", data: ["i": .int(Int64($0))]) }
+            try await phase("add", jobs: options.count) { _ = try await queue.addBulk(requests) }
+        case ("P2", "producer"):
+            let flows = FlowProducer(client: client)
+            let trees = (0..<options.count).map { index in
+                FlowJob("parent", queue: queueName, data: ["i": .int(Int64(index))], children: (0..<options.children).map {
+                    FlowJob("child", queue: queueName, data: ["i": .int(Int64($0))])
+                })
+            }
+            try await phase("add", jobs: options.count * (options.children + 1), flows: options.count) {
+                _ = try await flows.addBulk(trees)
+            }
+        case ("P3", "producer"), ("P4", "producer"):
+            let flows = FlowProducer(client: client)
+            let tree = FlowJob("parent", queue: queueName, children: (0..<options.count).map {
+                FlowJob("child", queue: queueName, data: ["i": .int(Int64($0))])
+            })
+            try await phase("add", jobs: options.count + 1) { _ = try await flows.add(tree) }
+        case ("P1", "worker"):
+            try await process(client, options, jobs: options.count)
+        case ("P2", "worker"):
+            try await process(client, options, jobs: options.count * (options.children + 1), flows: options.count)
+        case ("P4", "worker"):
+            try await process(client, options, jobs: options.count + 1)
+        case ("P5", "worker"):
+            try await idleWorker(client, options)
+        case ("P5", "producer"):
+            try await singleAdds(client, options)
+        default:
+            throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
+        }
+        await client.close()
+    }
+
+    /// Runs a worker from `go` until `jobs` jobs are in the completed set.
+    private static func process(_ client: RedisClient, _ options: Options, jobs: Int, flows: Int? = nil) async throws {
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.concurrency)) { _ in .null }
+        let completed = QueueKeys(queueName: queueName).key(.completed)
+        try await phase("process", jobs: jobs, flows: flows) {
+            Task { try await worker.run() }
+            while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < jobs {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        await worker.close()
+    }
+
+    /// A worker that records, for each `ping` job, the time from the producer's add call to the handler's start.
+    private static func idleWorker(_ client: RedisClient, _ options: Options) async throws {
+        let latencies = NIOLockedValueBox<[Double]>([])
+        let done = AsyncStream<Void>.makeStream()
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.concurrency)) { job in
+            let started = microsecondsSinceEpoch()
+            guard job.name == "ping", let sent = job.data["t"]?.intValue else { return .null }
+            let count = latencies.withLockedValue { list -> Int in
+                list.append(Double(started - sent) / 1000)
+                return list.count
+            }
+            if count == options.count { done.continuation.yield() }
+            return .null
+        }
+        let running = Task { try await worker.run() }
+        try await Task.sleep(for: .milliseconds(500))  // connected and blocked on the marker
+        try await say("READY")
+        for await _ in done.stream { break }
+        let sorted = latencies.withLockedValue { $0 }.sorted()
+        try await say("RESULT {\"p50_ms\":\(percentile(sorted, 0.5)),\"p99_ms\":\(percentile(sorted, 0.99)),\"samples\":\(sorted.count)}")
+        await worker.close()
+        _ = await running.result
+    }
+
+    /// Adds `count` single jobs, `gap` apart, each carrying the wall-clock time of its add call; a few warm-up jobs
+    /// (not measured) first.
+    private static func singleAdds(_ client: RedisClient, _ options: Options) async throws {
+        let queue = try Queue(queueName, client: client)
+        let gap = Duration.milliseconds(options.gapMilliseconds)
+        for _ in 0..<20 {
+            try await queue.add("warmup", data: ["t": .int(microsecondsSinceEpoch())])
+            try await Task.sleep(for: gap)
+        }
+        try await phase("pickup", jobs: options.count) {
+            for _ in 0..<options.count {
+                try await queue.add("ping", data: ["t": .int(microsecondsSinceEpoch())])
+                try await Task.sleep(for: gap)
+            }
+        }
+    }
+
+    /// Nearest-rank percentile of sorted values.
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        guard !sorted.isEmpty else { return 0 }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    static func microsecondsSinceEpoch() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+    }
+
+    // MARK: Line protocol
+
+    /// Announces a phase, waits for `go`, times `body`, announces the end with the counts, waits for `go`.
+    private static func phase(_ name: String, jobs: Int, flows: Int? = nil, _ body: () async throws -> Void) async throws {
+        try await say("BEGIN \(name)")
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await body()
+        let elapsed = ScenarioRunner.seconds(clock.now - start)
+        var json = "{\"elapsed\":\(elapsed),\"jobs\":\(jobs)"
+        if let flows { json += ",\"flows\":\(flows)" }
+        try await say("END \(name) \(json)}")
+    }
+
+    /// Writes one line to stdout and waits for the runner's `go` (read on a thread of its own, so the
+    /// concurrency pool keeps running).
+    private static func say(_ line: String) async throws {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        let answer = await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+            Thread.detachNewThread { continuation.resume(returning: readLine()) }
+        }
+        guard answer == "go" else { throw BenchmarkError("the runner answered \(answer ?? "nothing") instead of go") }
+    }
+}

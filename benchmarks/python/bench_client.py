@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""The Python bullmq side of one queue-benchmark scenario (Tributary's benchmark, scripts/bench.sh).
+
+Started by `TributaryBenchmarks queue` as a child process; its Swift twin is
+Sources/TributaryBenchmarks/TributaryClient.swift. Both do the same thing in the same order.
+
+Usage: bench_client.py --redis URL --scenario P1 --role producer|worker --count N --children C
+                       --concurrency C --gap-ms G
+
+Line protocol on stdout/stdin: the client prints READY, BEGIN <phase>, END <phase> <json> or
+RESULT <json>, then waits for a line "go" from the runner, which samples CPU and Redis counters
+at BEGIN and END. Diagnostics go to stderr.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import sys
+import time
+
+import redis.asyncio as aioredis
+from bullmq import FlowProducer, Queue, Worker
+
+QUEUE = "bench"
+
+
+async def say(line):
+    """Writes one protocol line and waits for the runner's "go" without blocking the event loop."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    answer = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    if answer.strip() != "go":
+        raise RuntimeError(f"the runner answered {answer!r} instead of go")
+
+
+async def phase(name, jobs, body, flows=None):
+    """Announces a phase, times `body()` after the runner's go, then reports the counts."""
+    await say(f"BEGIN {name}")
+    start = time.perf_counter()
+    await body()
+    elapsed = time.perf_counter() - start
+    result = {"elapsed": elapsed, "jobs": jobs}
+    if flows is not None:
+        result["flows"] = flows
+    await say(f"END {name} {json.dumps(result)}")
+
+
+def microseconds_since_epoch():
+    return time.time_ns() // 1000
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile of sorted values."""
+    if not values:
+        return 0
+    rank = math.ceil(fraction * len(values))
+    return values[min(max(rank, 1), len(values)) - 1]
+
+
+async def produce_p1(args, connection):
+    queue = Queue(QUEUE, connection)
+    jobs = [{"name": "job", "data": {"i": i}} for i in range(args.count)]
+
+    async def body():
+        await queue.addBulk(jobs)
+
+    await phase("add", args.count, body)
+    await queue.close()
+
+
+async def produce_p2(args, connection):
+    producer = FlowProducer(connection)
+    flows = [{"name": "parent", "queueName": QUEUE, "data": {"i": index},
+              "children": [{"name": "child", "queueName": QUEUE, "data": {"i": child}}
+                           for child in range(args.children)]}
+             for index in range(args.count)]
+
+    async def body():
+        await producer.addBulk(flows)
+
+    await phase("add", args.count * (args.children + 1), body, flows=args.count)
+    await producer.close()
+
+
+async def produce_one_flow(args, connection):
+    producer = FlowProducer(connection)
+    flow = {"name": "parent", "queueName": QUEUE, "data": None,
+            "children": [{"name": "child", "queueName": QUEUE, "data": {"i": child}}
+                         for child in range(args.count)]}
+
+    async def body():
+        await producer.add(flow)
+
+    await phase("add", args.count + 1, body)
+    await producer.close()
+
+
+async def process(args, connection, jobs, flows=None):
+    """Runs a worker from go until `jobs` jobs are in the completed set."""
+    poller = aioredis.from_url(args.redis)
+    completed_key = f"bull:{QUEUE}:completed"
+    holder = {}
+
+    async def handler(job, token):
+        return None
+
+    async def body():
+        holder["worker"] = Worker(QUEUE, handler, {**connection, "concurrency": args.concurrency})
+        while await poller.zcard(completed_key) < jobs:
+            await asyncio.sleep(0.005)
+
+    await phase("process", jobs, body, flows=flows)
+    await holder["worker"].close()
+    await poller.aclose()
+
+
+async def idle_worker(args, connection):
+    """Records, for each "ping" job, the time from the producer's add call to the handler's start."""
+    latencies = []
+    done = asyncio.Event()
+
+    async def handler(job, token):
+        started = microseconds_since_epoch()
+        if job.name != "ping":
+            return None
+        latencies.append((started - job.data["t"]) / 1000)
+        if len(latencies) == args.count:
+            done.set()
+        return None
+
+    worker = Worker(QUEUE, handler, {**connection, "concurrency": args.concurrency})
+    await asyncio.sleep(0.5)  # connected and blocked on the marker
+    await say("READY")
+    await done.wait()
+    values = sorted(latencies)
+    await say("RESULT " + json.dumps({"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
+                                      "samples": len(values)}))
+    await worker.close()
+
+
+async def single_adds(args, connection):
+    """Adds `count` single jobs, gap apart, each carrying the wall-clock time of its add call."""
+    queue = Queue(QUEUE, connection)
+    gap = args.gap_ms / 1000
+    for _ in range(20):
+        await queue.add("warmup", {"t": microseconds_since_epoch()})
+        await asyncio.sleep(gap)
+
+    async def body():
+        for _ in range(args.count):
+            await queue.add("ping", {"t": microseconds_since_epoch()})
+            await asyncio.sleep(gap)
+
+    await phase("pickup", args.count, body)
+    await queue.close()
+
+
+async def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redis", required=True)
+    parser.add_argument("--scenario", required=True)
+    parser.add_argument("--role", required=True, choices=["producer", "worker"])
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--children", type=int, default=0)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--gap-ms", type=int, default=10)
+    args = parser.parse_args()
+    connection = {"connection": args.redis}
+    role = (args.scenario, args.role)
+    if role == ("P1", "producer"):
+        await produce_p1(args, connection)
+    elif role == ("P2", "producer"):
+        await produce_p2(args, connection)
+    elif role in (("P3", "producer"), ("P4", "producer")):
+        await produce_one_flow(args, connection)
+    elif role == ("P1", "worker"):
+        await process(args, connection, args.count)
+    elif role == ("P2", "worker"):
+        await process(args, connection, args.count * (args.children + 1), flows=args.count)
+    elif role == ("P4", "worker"):
+        await process(args, connection, args.count + 1)
+    elif role == ("P5", "worker"):
+        await idle_worker(args, connection)
+    elif role == ("P5", "producer"):
+        await single_adds(args, connection)
+    else:
+        raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

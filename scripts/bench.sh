@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Queue and flow benchmark, Tributary beside Python bullmq 3.4.4 on one private redis-server.
+# Builds the release benchmark, makes sure the Python venv exists, runs every scenario --runs times (default 3)
+# and prints a Markdown table of medians. Options (passed through):
+#   --runs N            runs per scenario and implementation (default 3)
+#   --only P1,P5        run only these scenarios
+#   --scale F           multiply every job count by F (e.g. 0.1 for a quick check)
+#   --count P4=20000    set one scenario's count (P1 jobs, P2 flows, P3/P4 children, P5 adds)
+#   --impl tributary    run one side only (tributary, python or both)
+#   --concurrency N     worker concurrency (default 50);  --gap-ms N  P5 gap between adds (default 10)
+#   --tcp               TCP on 127.0.0.1 instead of a unix socket
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+swift build -c release --product TributaryBenchmarks >&2
+exec .build/release/TributaryBenchmarks queue --python .venv/bin/python --python-client benchmarks/python/bench_client.py "$@"
