@@ -61,9 +61,9 @@ final class HiredisReader {
         case REDIS_REPLY_STRING:
             return .bulkString(bytes(node.str, node.len))
         case REDIS_REPLY_STATUS:
-            return .simpleString(String(decoding: bytes(node.str, node.len), as: UTF8.self))
+            return .simpleString(text(node.str, node.len))
         case REDIS_REPLY_ERROR:
-            return .error(RedisServerError(message: String(decoding: bytes(node.str, node.len), as: UTF8.self)))
+            return .error(RedisServerError(message: text(node.str, node.len)))
         case REDIS_REPLY_INTEGER:
             return .integer(Int64(node.integer))
         case REDIS_REPLY_ARRAY:
@@ -77,6 +77,13 @@ final class HiredisReader {
             return .array(values)
         default:
             return .null
+        }
+    }
+
+    private static func text(_ pointer: UnsafeMutablePointer<CChar>?, _ count: Int) -> String {
+        guard let pointer, count > 0 else { return "" }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: count) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: count), as: UTF8.self)
         }
     }
 

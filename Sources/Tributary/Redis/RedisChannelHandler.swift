@@ -33,11 +33,14 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private struct Pending {
         var reply: RedisRequest.Reply
-        var collected: [RESPValue] = []
     }
 
     private let reader = HiredisReader()
     private var pending = CircularBuffer<Pending>(initialCapacity: 64)
+    /// The replies received so far for the batch at the head of `pending`. Kept here rather than inside the
+    /// buffer's element: appending to an array stored in the buffer copied it on every reply (quadratic for a
+    /// 20,000-command MULTI).
+    private var headReplies: [RESPValue] = []
     private var flushScheduled = false
     /// Set once the channel failed or closed; later requests fail with it at once.
     private var terminalError: RedisClientError?
@@ -91,7 +94,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ value: RESPValue, context: ChannelHandlerContext) {
-        guard var head = pending.first else {
+        guard let head = pending.first else {
             failAll(RedisClientError(.protocolError, "Redis sent a reply nobody asked for: \(value); the connection was closed"))
             context.close(promise: nil)
             return
@@ -101,12 +104,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
             pending.removeFirst()
             promise.succeed(value)
         case .batch(let count, let promise):
-            head.collected.append(value)
-            if head.collected.count == count {
+            if headReplies.isEmpty { headReplies.reserveCapacity(count) }
+            headReplies.append(value)
+            if headReplies.count == count {
                 pending.removeFirst()
-                promise.succeed(head.collected)
-            } else {
-                pending[pending.startIndex] = head
+                let replies = headReplies
+                headReplies = []
+                promise.succeed(replies)
             }
         }
     }
@@ -128,6 +132,7 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private func failAll(_ error: RedisClientError) {
         if terminalError == nil { terminalError = error }
+        headReplies = []
         while let head = pending.popFirst() {
             switch head.reply {
             case .single(let promise): promise.fail(error)

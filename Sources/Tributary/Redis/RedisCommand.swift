@@ -31,7 +31,16 @@ public struct RedisCommand: Sendable, Hashable {
 
     /// Creates a command from its name and an array of arguments.
     public init(_ name: String, arguments: [RedisArgument]) {
-        self.arguments = [.string(name)] + arguments
+        var all: [RedisArgument] = []
+        all.reserveCapacity(arguments.count + 1)
+        all.append(.string(name))
+        all.append(contentsOf: arguments)
+        self.arguments = all
+    }
+
+    /// A command whose name is `arguments[0]`.
+    init(fullArguments arguments: [RedisArgument]) {
+        self.arguments = arguments
     }
 
     /// The command's name in upper case (`GET`, `EVALSHA`…).
@@ -57,39 +66,131 @@ public struct RedisCommand: Sendable, Hashable {
     }
 
     /// Appends the RESP encoding of the command (`*N\r\n$len\r\narg\r\n…`) to `buffer`.
+    ///
+    /// The exact size is computed first, so the buffer grows at most once and every byte is written through one
+    /// pointer (writing piece by piece through `ByteBuffer` cost several times more for a 30-argument EVALSHA).
     public func encode(into buffer: inout ByteBuffer) {
+        var size = 1 + RESPEncoding.digitCount(arguments.count) + 2
+        var hasDouble = false
+        for argument in arguments {
+            let count: Int
+            switch argument {
+            case .string(let text): count = text.utf8.count
+            case .bytes(let bytes): count = bytes.count
+            case .integer(let value): count = RESPEncoding.digitCount(value)
+            case .double(let value):
+                count = value.description.utf8.count
+                hasDouble = true
+            }
+            size += 1 + RESPEncoding.digitCount(count) + 2 + count + 2
+        }
+        if hasDouble {
+            // Rare (BZPOPMIN timeouts): keep the simple path rather than formatting doubles twice by hand.
+            encodeByPieces(into: &buffer)
+            return
+        }
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            var writer = RESPEncoding.Writer(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            writer.header(UInt8(ascii: "*"), arguments.count)
+            for argument in arguments {
+                switch argument {
+                case .string(var text):
+                    text.withUTF8 { writer.bulk($0) }
+                case .bytes(let bytes):
+                    bytes.withUnsafeBufferPointer { writer.bulk($0) }
+                case .integer(let value):
+                    writer.header(UInt8(ascii: "$"), RESPEncoding.digitCount(value))
+                    writer.decimal(value)
+                    writer.crlf()
+                case .double:
+                    break
+                }
+            }
+            return size
+        }
+    }
+
+    private func encodeByPieces(into buffer: inout ByteBuffer) {
         buffer.writeStaticString("*")
-        buffer.writeDecimal(arguments.count)
+        buffer.writeString(String(arguments.count))
         buffer.writeStaticString("\r\n")
         for argument in arguments {
+            let bytes: [UInt8]
             switch argument {
-            case .string(let text):
-                buffer.writeBulk(utf8Count: text.utf8.count) { $0.writeString(text) }
-            case .bytes(let bytes):
-                buffer.writeBulk(utf8Count: bytes.count) { $0.writeBytes(bytes) }
-            case .integer(let value):
-                let text = String(value)
-                buffer.writeBulk(utf8Count: text.utf8.count) { $0.writeString(text) }
-            case .double(let value):
-                let text = value.description
-                buffer.writeBulk(utf8Count: text.utf8.count) { $0.writeString(text) }
+            case .string(let text): bytes = Array(text.utf8)
+            case .bytes(let raw): bytes = raw
+            case .integer(let value): bytes = Array(String(value).utf8)
+            case .double(let value): bytes = Array(value.description.utf8)
             }
+            buffer.writeStaticString("$")
+            buffer.writeString(String(bytes.count))
+            buffer.writeStaticString("\r\n")
+            buffer.writeBytes(bytes)
+            buffer.writeStaticString("\r\n")
         }
     }
 }
 
-extension ByteBuffer {
+/// Byte-level helpers of ``RedisCommand/encode(into:)``.
+enum RESPEncoding {
+    /// Decimal digits of `value`, with its minus sign.
     @inline(__always)
-    fileprivate mutating func writeDecimal(_ value: Int) {
-        writeString(String(value))
+    static func digitCount(_ value: Int) -> Int { digitCount(Int64(value)) }
+
+    static func digitCount(_ value: Int64) -> Int {
+        var magnitude = value.magnitude
+        var count = value < 0 ? 2 : 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            count += 1
+        }
+        return count
     }
 
-    @inline(__always)
-    fileprivate mutating func writeBulk(utf8Count: Int, _ body: (inout ByteBuffer) -> Void) {
-        writeStaticString("$")
-        writeDecimal(utf8Count)
-        writeStaticString("\r\n")
-        body(&self)
-        writeStaticString("\r\n")
+    /// Writes through a pointer into memory the caller sized exactly.
+    struct Writer {
+        var pointer: UnsafeMutablePointer<UInt8>
+
+        init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
+
+        @inline(__always)
+        mutating func crlf() {
+            pointer[0] = 13
+            pointer[1] = 10
+            pointer += 2
+        }
+
+        /// `<type><decimal>\r\n`, e.g. `*3\r\n` or `$5\r\n`.
+        @inline(__always)
+        mutating func header(_ type: UInt8, _ value: Int) {
+            pointer.pointee = type
+            pointer += 1
+            decimal(Int64(value))
+            crlf()
+        }
+
+        mutating func decimal(_ value: Int64) {
+            let count = RESPEncoding.digitCount(value)
+            var magnitude = value.magnitude
+            if value < 0 { pointer.pointee = UInt8(ascii: "-") }
+            var index = count - 1
+            repeat {
+                pointer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                index -= 1
+            } while magnitude > 0
+            pointer += count
+        }
+
+        /// `$<count>\r\n<bytes>\r\n`.
+        @inline(__always)
+        mutating func bulk(_ bytes: UnsafeBufferPointer<UInt8>) {
+            header(UInt8(ascii: "$"), bytes.count)
+            if let base = bytes.baseAddress, bytes.count > 0 {
+                pointer.update(from: base, count: bytes.count)
+            }
+            pointer += bytes.count
+            crlf()
+        }
     }
 }

@@ -18,7 +18,14 @@ public struct RedisScript: Sendable, Hashable {
 
     /// The EVALSHA command that runs this script (for pipelines and transactions).
     public func command(keys: [String], arguments: [RedisArgument]) -> RedisCommand {
-        RedisCommand("EVALSHA", arguments: [.string(sha1), .integer(Int64(keys.count))] + keys.map { .string($0) } + arguments)
+        var all: [RedisArgument] = []
+        all.reserveCapacity(3 + keys.count + arguments.count)
+        all.append("EVALSHA")
+        all.append(.string(sha1))
+        all.append(.integer(Int64(keys.count)))
+        for key in keys { all.append(.string(key)) }
+        all.append(contentsOf: arguments)
+        return RedisCommand(fullArguments: all)
     }
 
     /// The SCRIPT LOAD command for this script.
