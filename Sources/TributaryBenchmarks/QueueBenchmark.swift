@@ -5,7 +5,8 @@ import Tributary
 /// redis-server and prints a Markdown table of medians. Run it with `scripts/bench.sh`.
 ///
 /// Usage: `TributaryBenchmarks queue [--runs N] [--only P1,P5] [--scale F] [--count P1=N ...]
-/// [--impl tributary|python|both] [--python PATH] [--python-client PATH] [--concurrency N] [--gap-ms N] [--tcp]`
+/// [--impl tributary|python|both] [--python PATH] [--python-client PATH] [--concurrency N] [--gap-ms N] [--tcp]
+/// [--wrap ROLE COMMAND]`
 enum QueueBenchmark {
     struct Options {
         var runs = 3
@@ -18,7 +19,12 @@ enum QueueBenchmark {
         var concurrency = 50
         var gapMilliseconds = 10
         var tcp = false
-        var timeout: Duration = .seconds(900)
+        /// Run Tributary clients with the NIO event loop as Swift's global executor.
+        var nioExecutor = false
+        /// A command prefix for Tributary client processes of one role, for profiling (e.g.
+        /// `--wrap worker "perf record -g -o /tmp/worker.data --"`); their CPU figures then count the wrapper.
+        var wrap: (role: String, command: [String])?
+        var timeout: Duration = .seconds(600)
 
         init(_ arguments: [String]) throws {
             var iterator = arguments.makeIterator()
@@ -49,6 +55,8 @@ enum QueueBenchmark {
                 case "--concurrency": concurrency = try Self.positive(value(flag), flag)
                 case "--gap-ms": gapMilliseconds = try Self.positive(value(flag), flag)
                 case "--tcp": tcp = true
+                case "--nio-executor": nioExecutor = true
+                case "--wrap": wrap = (try value(flag), try value(flag).split(separator: " ").map(String.init))
                 default: throw BenchmarkError("unknown option \(flag)")
                 }
             }
@@ -105,6 +113,11 @@ enum QueueBenchmark {
             if result.jobs > 0 { parts.append("\(Int(result.jobs / result.elapsed)) jobs/s") }
             if let p50 = result.values["p50_ms"] { parts.append(String(format: "p50 %.3f ms", p50)) }
             parts.append(String(format: "redis %.0f%% client %.0f%% %.1f cmd/job", result.redisCPU, result.clientCPU, result.commandsPerJob))
+            if result.jobs > 0 {
+                // CPU time per job, which the machine's load changes much less than the rates.
+                let perJob = { (percent: Double) in percent / 100 * result.elapsed / result.jobs * 1e6 }
+                parts.append(String(format: "cpu/job: redis %.1f µs client %.1f µs", perJob(result.redisCPU), perJob(result.clientCPU)))
+            }
             if let rss = result.peakRSS { parts.append(String(format: "rss %.0f MiB", rss)) }
             return parts.joined(separator: ", ")
         }.joined(separator: "; ")

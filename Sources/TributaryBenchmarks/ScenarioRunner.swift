@@ -49,15 +49,19 @@ struct ScenarioRunner {
     }
 
     private func start(_ scenario: QueueScenario, _ implementation: QueueBenchmark.Implementation, role: String) throws -> ClientProcess {
-        let common = [
+        var common = [
             "--redis", server.url, "--scenario", scenario.id, "--role", role, "--count", String(scenario.count),
             "--children", String(scenario.children), "--concurrency", String(options.concurrency),
             "--gap-ms", String(options.gapMilliseconds),
         ]
         let label = "\(scenario.id) \(implementation.rawValue) \(role)"
+        if implementation == .tributary && options.nioExecutor { common += ["--nio-executor", "1"] }
         let log = "\(logDirectory)/\(scenario.id)-\(implementation.rawValue)-\(role).log"
         switch implementation {
         case .tributary:
+            if let wrap = options.wrap, wrap.role == role, let tool = wrap.command.first.flatMap(ChildProcess.executablePath) {
+                return try ClientProcess(tool, arguments: wrap.command.dropFirst() + [selfPath, "client"] + common, label: label, logPath: log)
+            }
             return try ClientProcess(selfPath, arguments: ["client"] + common, label: label, logPath: log)
         case .python:
             return try ClientProcess(options.python, arguments: [options.pythonClient] + common, label: label, logPath: log)

@@ -1,5 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOPosix
+import NIOCore
 import Tributary
 
 /// The Tributary side of one queue-benchmark scenario, run as a child process of `TributaryBenchmarks queue`
@@ -19,6 +21,7 @@ enum TributaryClient {
         var children = 0
         var concurrency = 50
         var gapMilliseconds = 10
+        var nioExecutor = false
 
         init(_ arguments: [String]) throws {
             var iterator = arguments.makeIterator()
@@ -32,6 +35,7 @@ enum TributaryClient {
                 case "--children": children = Int(value) ?? 0
                 case "--concurrency": concurrency = Int(value) ?? 50
                 case "--gap-ms": gapMilliseconds = Int(value) ?? 10
+                case "--nio-executor": nioExecutor = value == "1"
                 default: throw BenchmarkError("unknown option \(flag)")
                 }
             }
@@ -41,6 +45,9 @@ enum TributaryClient {
 
     static func run(_ arguments: [String]) async throws {
         let options = try Options(arguments)
+        if options.nioExecutor {
+            _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         let client = try await RedisClient.connect(url: options.redis, disconnectedBehavior: .waitForReconnect)
         switch (options.scenario, options.role) {
         case ("P1", "producer"):

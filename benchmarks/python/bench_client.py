@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import sys
 import time
 
@@ -44,6 +45,14 @@ async def phase(name, jobs, body, flows=None):
     if flows is not None:
         result["flows"] = flows
     await say(f"END {name} {json.dumps(result)}")
+
+
+async def close_worker(worker):
+    """Closes a worker, giving up after 15 s (the measurement is over by then)."""
+    try:
+        await asyncio.wait_for(worker.close(), 15)
+    except asyncio.TimeoutError:
+        print("bench_client: worker.close() did not return within 15 s", file=sys.stderr)
 
 
 def microseconds_since_epoch():
@@ -111,7 +120,7 @@ async def process(args, connection, jobs, flows=None):
             await asyncio.sleep(0.005)
 
     await phase("process", jobs, body, flows=flows)
-    await holder["worker"].close()
+    await close_worker(holder["worker"])
     await poller.aclose()
 
 
@@ -136,7 +145,7 @@ async def idle_worker(args, connection):
     values = sorted(latencies)
     await say("RESULT " + json.dumps({"p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
                                       "samples": len(values)}))
-    await worker.close()
+    await close_worker(worker)
 
 
 async def single_adds(args, connection):
@@ -186,6 +195,9 @@ async def main():
         await single_adds(args, connection)
     else:
         raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
+    sys.stdout.flush()
+    # Leave at once: bullmq's background tasks can hold up the event loop's shutdown indefinitely.
+    os._exit(0)
 
 
 if __name__ == "__main__":
