@@ -291,7 +291,10 @@ public final class Worker: Service, Sendable {
             QueueScripts.moveToActive.script, keys: QueueScripts.moveToActive.keys(for: keys),
             arguments: fetchArguments(token: token))
         switch try decodeFetch(reply, token: token) {
-        case .job(let job): return job
+        case .job(let job):
+            // There may be more: let one sleeping slot look (it blocks on the marker if there is nothing).
+            wakeOneSleeper()
+            return job
         case .rateLimited(let ttl):
             try? await Task.sleep(for: min(ttl, .seconds(1)))  // short steps, so close() is not held up
         case .empty(let nextDelayedAt):
@@ -331,7 +334,8 @@ public final class Worker: Service, Sendable {
     }
 
     /// Blocks until the marker says a job is ready or a delayed job is due, or `drainDelay` passes. Only one slot
-    /// blocks on Redis; the others sleep until it wakes.
+    /// blocks on Redis; the others sleep until a slot that found a job wakes one of them (one at a time, so a
+    /// single new job costs one fetch, and a burst wakes the slots one after another).
     private func waitForWork(nextDelayedAt: Int64) async {
         let role: Task<Void, Never>? = state.withLockedValue { state in
             guard !state.closing, state.blocker == nil else { return nil }
@@ -341,12 +345,9 @@ public final class Worker: Service, Sendable {
         }
         if let role {
             await role.value
-            let sleepers = state.withLockedValue { state -> [CheckedContinuation<Void, Never>] in
-                state.blocker = nil
-                defer { state.sleepers = [] }
-                return state.sleepers
-            }
-            for sleeper in sleepers { sleeper.resume() }
+            // The sleepers stay asleep: this slot looks for a job first and wakes one of them only if it got one.
+            // Waking all of them sent `concurrency` fetch scripts per new job to Redis.
+            state.withLockedValue { $0.blocker = nil }
         } else {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let wakeNow = state.withLockedValue { state -> Bool in
@@ -357,6 +358,12 @@ public final class Worker: Service, Sendable {
                 if wakeNow { continuation.resume() }
             }
         }
+    }
+
+    /// Wakes one slot waiting in ``waitForWork(nextDelayedAt:)``, if any.
+    private func wakeOneSleeper() {
+        let sleeper = state.withLockedValue { state in state.sleepers.isEmpty ? nil : state.sleepers.removeFirst() }
+        sleeper?.resume()
     }
 
     private func blockOnMarker(nextDelayedAt: Int64) async {
