@@ -88,6 +88,7 @@ public final class FlowProducer: Sendable {
         let keys: QueueKeys
         let request: JobRequest
         let timestamp: Int64
+        let prepared: Queue.PreparedAdd
         let children: [PlannedNode]
 
         func node(replies: [RESPValue]) throws -> FlowNode {
@@ -99,7 +100,7 @@ public final class FlowProducer: Sendable {
                 throw QueueError(.unexpectedScriptResult,
                                  "adding flow node '\(request.name)' to queue '\(keys.queueName)' returned \(reply)")
             }
-            return FlowNode(job: Job(added: request, id: id, queue: keys, timestamp: timestamp),
+            return FlowNode(job: Job(added: request, id: id, queue: keys, timestamp: timestamp, prepared: prepared),
                             children: try children.map { try $0.node(replies: replies) })
         }
     }
@@ -118,15 +119,15 @@ public final class FlowProducer: Sendable {
         // A generated id is passed to the script but, as in BullMQ, not stored in the job's opts.
         let id = flow.options.jobId ?? RandomID.hex32()
         let keys = QueueKeys(prefix: prefix, queueName: flow.queueName)
-        let index = transaction.addJob(keys, arguments: Queue.addArguments(
+        let prepared = Queue.prepareAdd(
             request, keys: keys, timestamp: timestamp, jobId: id, parents: parent.map { [$0] } ?? [],
-            waitsForChildren: !flow.children.isEmpty, guardKey: transaction.guardKey),
-            jobKey: keys.job(id), fresh: flow.options.jobId == nil)
+            waitsForChildren: !flow.children.isEmpty, guardKey: transaction.guardKey)
+        let index = transaction.addJob(keys, arguments: prepared.arguments, jobKey: keys.job(id), fresh: flow.options.jobId == nil)
         let children = try flow.children.enumerated().map { offset, child in
             try plan(child, path: "\(path) > \(child.name)[\(offset)]", parent: (id, keys), timestamp: timestamp,
                      into: &transaction)
         }
-        return PlannedNode(index: index, keys: keys, request: request, timestamp: timestamp, children: children)
+        return PlannedNode(index: index, keys: keys, request: request, timestamp: timestamp, prepared: prepared, children: children)
     }
 
     /// The reserved name under which flow runs and guards are kept (`<prefix>:__flows__:…`).

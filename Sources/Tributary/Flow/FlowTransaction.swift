@@ -19,7 +19,8 @@ struct FlowTransaction {
     let guardKey: String
     /// The run record of a flow run: written by the check, which first makes sure it does not exist.
     var run: (key: String, fields: JSONObject, indexKey: String, createdAt: Int64)?
-    private(set) var commands: [RedisCommand] = []
+    /// The adds (stored with addJobs.lua, up to 1000 consecutive jobs of a queue per call) and plain commands.
+    private var batch = JobBatch()
     private var queues: OrderedSet<String> = []
     private var freshJobKeys: [String] = []
 
@@ -33,14 +34,14 @@ struct FlowTransaction {
     mutating func addJob(_ keys: QueueKeys, arguments: [RedisArgument], jobKey: String, fresh: Bool) -> Int {
         queues.append(keys.qualifiedName)
         if fresh { freshJobKeys.append(jobKey) }
-        commands.append(QueueScripts.addJob.command(keys, arguments: arguments))
-        return commands.count - 1
+        batch.append(keys, addArguments: arguments)
+        return batch.count - 1
     }
 
     /// Appends a plain command (for example the run record's writes).
     mutating func append(_ command: RedisCommand) -> Int {
-        commands.append(command)
-        return commands.count - 1
+        batch.append(command)
+        return batch.count - 1
     }
 
     /// Runs the transaction.
@@ -55,12 +56,13 @@ struct FlowTransaction {
             .string(run.map { JSONValue.object($0.fields).serialized() } ?? ""), .string(run?.indexKey ?? ""),
             .integer(run?.createdAt ?? 0), .integer(Int64(queues.count)),
         ] + queues.map { .string($0) } + freshJobKeys.map { .string($0) })
-        let all = [check] + commands + [RedisCommand("DEL", .string(guardKey))]
-        let replies = try await client.transaction(all, scripts: [QueueScripts.checkFlow.script, QueueScripts.addJob.script])
+        let planned = batch.commands()
+        let all = [check] + planned.map(\.command) + [RedisCommand("DEL", .string(guardKey))]
+        let replies = try await client.transaction(all, scripts: [QueueScripts.checkFlow.script, QueueScripts.addJobs.script])
         let verdict = replies[0].array ?? []
         switch verdict.first?.int {
         case 1:
-            return .stored(Array(replies[1..<(replies.count - 1)]))
+            return .stored(try JobBatch.entryReplies(replies[1..<(replies.count - 1)], jobs: planned.map(\.jobs)))
         case -10:
             return .runExists
         case -11:

@@ -60,8 +60,9 @@ public struct Job: Sendable {
         try JSONValueDecoder().decode(type, from: data)
     }
 
-    /// Builds a job from the fields of its hash.
-    init(id: String, queue: QueueKeys, fields: [String: String]) {
+    /// Builds a job from the fields of its hash; `parsedData` and `parsedOptions`, when given, are what the `data`
+    /// and `opts` fields parse to (the caller has them at hand).
+    init(id: String, queue: QueueKeys, fields: [String: String], parsedData: JSONValue? = nil, parsedOptions: JSONValue? = nil) {
         self.id = id
         self.queue = queue
         self.fields = fields
@@ -72,7 +73,9 @@ public struct Job: Sendable {
             self.name = ""
             problems.append("the job hash has no 'name' field")
         }
-        if let text = fields["data"] {
+        if let parsedData {
+            data = parsedData
+        } else if let text = fields["data"] {
             do {
                 data = try JSONValue.parse(text)
             } catch {
@@ -83,7 +86,9 @@ public struct Job: Sendable {
             data = .null
             problems.append("the job hash has no 'data' field")
         }
-        if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
+        if let parsedOptions {
+            options = JobOptions(stored: parsedOptions)
+        } else if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
             options = JobOptions(stored: parsed)
         } else {
             options = JobOptions()
@@ -104,13 +109,23 @@ public struct Job: Sendable {
         problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
-    /// The job as an add just stored it: the fields `addJob.lua` writes for this request.
-    init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64) {
-        self.init(id: id, queue: queue, fields: [
-            "name": request.name, "data": request.data.serialized(), "opts": request.options.storedJSON.serialized(),
+    /// The job as an add just stored it: the fields `addJob.lua` writes for this request (`prepared`: the data and
+    /// options exactly as they were sent, which saves serializing them again).
+    init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64, prepared: Queue.PreparedAdd? = nil) {
+        let storedOptions = prepared?.storedOptions ?? request.options.storedJSON
+        let fields = [
+            "name": request.name, "data": prepared?.dataText ?? request.data.serialized(),
+            "opts": prepared?.optionsText ?? storedOptions.serialized(),
             "timestamp": String(timestamp), "delay": String(request.options.delay.milliseconds),
             "priority": String(request.options.priority),
-        ])
+        ]
+        // Reading the texts back gives these same values unless they hold a double (1.0 is written `1` and read
+        // back as an integer): only then are they parsed, so the snapshot equals what getJob reads.
+        if request.data.containsDouble || storedOptions.containsDouble {
+            self.init(id: id, queue: queue, fields: fields)
+        } else {
+            self.init(id: id, queue: queue, fields: fields, parsedData: request.data, parsedOptions: storedOptions)
+        }
     }
 
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).
@@ -131,4 +146,16 @@ public enum JobState: String, Sendable, CaseIterable {
     case waiting, active, delayed, prioritized, completed, failed
     case waitingChildren = "waiting-children"
     case unknown
+}
+
+extension JSONValue {
+    /// Whether a double occurs anywhere in the value.
+    var containsDouble: Bool {
+        switch self {
+        case .double: return true
+        case .null, .bool, .int, .string: return false
+        case .array(let items): return items.contains { $0.containsDouble }
+        case .object(let members): return members.values.contains { $0.containsDouble }
+        }
+    }
 }

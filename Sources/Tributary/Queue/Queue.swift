@@ -72,7 +72,7 @@ public final class Queue: Sendable {
         return try await add(name, data: data, options: options)
     }
 
-    /// Adds several jobs atomically (one MULTI/EXEC): all are stored or none is.
+    /// Adds several jobs atomically (one MULTI/EXEC of `addJobs.lua` calls): all are stored or none is.
     @discardableResult
     public func addBulk(_ requests: [JobRequest]) async throws -> [Job] {
         guard !requests.isEmpty else { return [] }
@@ -88,20 +88,26 @@ public final class Queue: Sendable {
         let timestamps = requests.map { $0.options.timestamp ?? now }
         let script = QueueScripts.addJob
         let replies: [RESPValue]
+        var prepared: [PreparedAdd]?
         if requests.count == 1 {
             replies = [try await client.run(script.script, keys: script.keys(for: keys),
                                             arguments: addArguments(requests[0], timestamp: timestamps[0]))]
         } else {
-            let commands = zip(requests, timestamps).map { script.command(keys, arguments: addArguments($0, timestamp: $1)) }
-            replies = try await client.transaction(commands, scripts: [script.script])
+            var batch = JobBatch()
+            prepared = zip(requests, timestamps).map { request, timestamp in
+                let add = Self.prepareAdd(request, keys: keys, timestamp: timestamp)
+                batch.append(keys, addArguments: add.arguments)
+                return add
+            }
+            replies = try await batch.store(on: client)
         }
-        return try zip(requests, zip(timestamps, replies)).map { request, item in
-            let (timestamp, reply) = item
+        return try requests.indices.map { index in
+            let (request, reply) = (requests[index], replies[index])
             guard case .bulkString = reply, let id = reply.string else {
                 if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
                 throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for job '\(request.name)'")
             }
-            return Job(added: request, id: id, queue: keys, timestamp: timestamp)
+            return Job(added: request, id: id, queue: keys, timestamp: timestamps[index], prepared: prepared?[index])
         }
     }
 
@@ -122,6 +128,25 @@ public final class Queue: Sendable {
     static func addArguments(_ request: JobRequest, keys: QueueKeys, timestamp: Int64, jobId: String? = nil,
                              parents: [(id: String, queue: QueueKeys)] = [], waitsForChildren: Bool = false,
                              extraFields: JSONObject = [:], guardKey: String = "") -> [RedisArgument] {
+        prepareAdd(request, keys: keys, timestamp: timestamp, jobId: jobId, parents: parents,
+                   waitsForChildren: waitsForChildren, extraFields: extraFields, guardKey: guardKey).arguments
+    }
+
+    /// One job ready to store: its `addJob.lua` ARGV, and the stored data and options (for the job snapshot
+    /// returned to the caller, so they are not serialized twice).
+    struct PreparedAdd {
+        let arguments: [RedisArgument]
+        let dataText: String
+        /// The `opts` field as stored (with `parent` for a flow child).
+        let storedOptions: JSONValue
+        let optionsText: String
+    }
+
+    /// ``addArguments(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)`` with the stored
+    /// data and options kept.
+    static func prepareAdd(_ request: JobRequest, keys: QueueKeys, timestamp: Int64, jobId: String? = nil,
+                           parents: [(id: String, queue: QueueKeys)] = [], waitsForChildren: Bool = false,
+                           extraFields: JSONObject = [:], guardKey: String = "") -> PreparedAdd {
         let options = request.options
         var storedOptions = options.storedJSON
         func link(_ parent: (id: String, queue: QueueKeys)) -> JSONValue {
@@ -140,15 +165,18 @@ public final class Queue: Sendable {
         } else if parents.count > 1 {
             parentsJSON = JSONValue.array(parents.map(link)).serialized()
         }
-        return [
+        let dataText = request.data.serialized()
+        let optionsText = storedOptions.serialized()
+        let arguments: [RedisArgument] = [
             .string(keys.jobKeyPrefix), .string(jobId ?? options.jobId ?? ""), .string(request.name), .integer(timestamp),
-            .string(request.data.serialized()), .string(storedOptions.serialized()),
+            .string(dataText), .string(optionsText),
             .integer(options.delay.milliseconds), .integer(Int64(options.priority)),
             .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parentJSON),
             .string(waitsForChildren ? "1" : "0"),
             .string(extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()), .string(parentsJSON),
             .string(guardKey),
         ]
+        return PreparedAdd(arguments: arguments, dataText: dataText, storedOptions: storedOptions, optionsText: optionsText)
     }
 
     // MARK: Reading

@@ -107,6 +107,9 @@ enum QueueScripts {
         "addJob", source: PackageResources.addJob_lua,
         keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker, .waitingChildren])
 
+    /// addJob for many jobs of one queue in one call (bulks: Queue.addBulk, flow transactions).
+    static let addJobs = QueueScript("addJobs", source: PackageResources.addJobs_lua, keys: addJob.keys)
+
     /// The keys `takeNextJob` needs, shared by moveToActive and moveToFinished.
     private static let fetchKeys: [QueueKeys.Kind] = [
         .wait, .active, .prioritized, .delayed, .priorityCounter, .meta, .events, .marker, .limiter,
@@ -190,7 +193,7 @@ enum QueueScripts {
         keys: [.active, .waitingChildren, .stalled, .meta, .events])
 
     static let all: [QueueScript] = [
-        checkFlow, cancelFlowRun, addJob, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, cancelFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
     ]
