@@ -132,6 +132,7 @@ public struct Job: Sendable {
     init?(id: String, queue: QueueKeys, flatFields: [RESPValue]) {
         guard !flatFields.isEmpty else { return nil }
         var fields: [String: String] = [:]
+        fields.reserveCapacity(flatFields.count / 2)
         var index = 0
         while index + 1 < flatFields.count {
             if let field = flatFields[index].string, let value = flatFields[index + 1].string { fields[field] = value }

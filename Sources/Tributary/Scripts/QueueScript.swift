@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 /// One of Tributary's Lua scripts (Sources/Tributary/Scripts/lua), with its includes inlined, and the order of
 /// the KEYS it expects.
 ///
@@ -24,8 +26,23 @@ struct QueueScript: Sendable {
         }
     }
 
+    /// Key lists already built, by queue: workers ask for the same ones for every job.
+    private let keyCache = KeyCache()
+
     /// The KEYS of this script for a queue.
-    func keys(for queue: QueueKeys) -> [String] { keys.map(queue.key) }
+    func keys(for queue: QueueKeys) -> [String] {
+        if let cached = keyCache.lists.withLockedValue({ $0[queue] }) { return cached }
+        let list = keys.map(queue.key)
+        keyCache.lists.withLockedValue { lists in
+            if lists.count >= 256 { lists.removeAll() }  // many short-lived queues: stay small
+            lists[queue] = list
+        }
+        return list
+    }
+
+    private final class KeyCache: Sendable {
+        let lists = NIOLockedValueBox<[QueueKeys: [String]]>([:])
+    }
 
     /// The EVALSHA command running this script for a queue, with extra keys after the queue's.
     func command(_ queue: QueueKeys, extraKeys: [String] = [], arguments: [RedisArgument]) -> RedisCommand {
