@@ -46,7 +46,7 @@ local prefix, count = ARGV[1], tonumber(ARGV[2])
 local cap, blocked
 
 local perJob = 14
-local existing = {}       -- keys known to exist (parents, guards): nothing in this call deletes keys
+local existing = {}       -- parents and guards known to exist: nothing in this call deletes keys
 
 local function exists(key)
   if existing[key] then return true end
@@ -107,8 +107,9 @@ for index = 1, count do
   if not result and checkParents and parentKey ~= "" and not exists(parentKey) then
     result = -5
   end
-  local dependents = {}
+  local dependents = nil
   if not result and parents ~= "" then
+    dependents = {}
     for _, entry in ipairs(cjson.decode(parents)) do
       local key = entry["queueKey"] .. ":" .. entry["id"]
       if checkParents and not exists(key) then
@@ -132,9 +133,14 @@ for index = 1, count do
     else
       -- delay and priority as sent (integers in decimal), which is how addJob's numbers print, without the cost
       -- of formatting Lua numbers.
-      if parentKey == "" and parents == "" and extraFields == "" then
-        redis.call("HSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
-          "delay", ARGV[base + 6], "priority", ARGV[base + 7])
+      if parents == "" and extraFields == "" then
+        if parentKey == "" then
+          redis.call("HSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
+            "delay", ARGV[base + 6], "priority", ARGV[base + 7])
+        else
+          redis.call("HSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
+            "delay", ARGV[base + 6], "priority", ARGV[base + 7], "parentKey", parentKey, "parent", parent)
+        end
       else
         local fields = {"name", name, "data", data, "opts", opts, "timestamp", timestamp,
           "delay", ARGV[base + 6], "priority", ARGV[base + 7]}
@@ -177,9 +183,9 @@ for index = 1, count do
         redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", jobId)
       end
       if parentKey ~= "" then addDependency(parentKey, jobKey) end
-      for _, key in ipairs(dependents) do addDependency(key, jobKey) end
-      -- A later job of this call may name this one as its parent.
-      existing[jobKey] = true
+      if dependents then
+        for _, key in ipairs(dependents) do addDependency(key, jobKey) end
+      end
     end
     result = jobId
   end
