@@ -161,7 +161,7 @@ struct FlowRunTests {
     @Test("a worker process killed with SIGKILL mid-flow: the flow completes and each dependent sees every input")
     func sigkillMidFlow() async throws {
         try await withQueue("sums") { queue, client, server in
-            let work = (0..<6).map { "\"w\($0)\": {\"queue\": \"crashy\", \"data\": {\"sleepMs\": 1500, \"n\": \($0)}}" }
+            let work = (0..<6).map { "\"w\($0)\": {\"queue\": \"crashy\", \"data\": {\"sleepMs\": 60000, \"n\": \($0)}}" }
             let plan = try compiledFlow("""
                 {"flow": "crash", "queue": "sums", "nodes": {\(work.joined(separator: ",")),
                  "all": {"needs": ["w0", "w1", "w2", "w3", "w4", "w5"]}, "some": {"needs": ["w0", "w1", "w2"]}}}
@@ -169,7 +169,7 @@ struct FlowRunTests {
             try await FlowProducer(client: client).submit(plan, runId: "k")
             let crashy = try Queue("crashy", client: client)
             let pid = try WorkerProcessTests.startEchoWorker(server, queue: "crashy", concurrency: 3)
-            // Each job sleeps 1.5 s in the echo worker: kill it while it holds some.
+            // Each job would sleep a minute in the echo worker: kill it while it holds some.
             #expect(try await eventually(.seconds(60)) { try await crashy.getJobCounts()[.active] > 0 })
             kill(pid, SIGKILL)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(10)) == 128 + SIGKILL)
