@@ -39,6 +39,9 @@ struct BenchmarkReport {
         case "P5":
             list = [Metric(phase: "pickup", name: "p50 add -> handler (ms)", better: .lower, decimals: 3) { $0.values["p50_ms"] },
                     Metric(phase: "pickup", name: "p99 add -> handler (ms)", better: .lower, decimals: 3) { $0.values["p99_ms"] }]
+        case "P6":
+            list = [seconds("run", "seconds from submit to the last node completed"), jobsPerSecond("run"),
+                    Metric(phase: "run", name: "of which submitting (s)", better: .neither, decimals: 3) { $0.values["submit_s"] }]
         default: list = []
         }
         let phases = list.reduce(into: [String]()) { if !$0.contains($1.phase) { $0.append($1.phase) } }

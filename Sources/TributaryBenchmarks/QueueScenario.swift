@@ -6,6 +6,8 @@ struct QueueScenario: Sendable {
         case producerThenWorker(worker: Bool)
         /// A worker waits idle while a producer adds one job at a time.
         case idleWorkerWhileProducing
+        /// One worker process adds and processes.
+        case workerOnly
     }
 
     let id: String
@@ -30,6 +32,8 @@ struct QueueScenario: Sendable {
                           count: scaled("P4", 100_000), children: 0),
             QueueScenario(id: "P5", title: "idle pickup latency, single adds", shape: .idleWorkerWhileProducing,
                           count: scaled("P5", 1_000), children: 0),
+            QueueScenario(id: "P6", title: "DAG of 10 layers, each node needing 3 of the layer before", shape: .workerOnly,
+                          count: scaled("P6", 100), children: 10),
         ]
     }
 
@@ -41,6 +45,11 @@ struct QueueScenario: Sendable {
         case "P3": return "one flow of 1 parent + \(count) children: time to add"
         case "P4": return "one parent with \(count) children: add, process until the parent completes"
         case "P5": return "\(count) single adds to an idle worker: add -> handler start"
+        case "P6":
+            return "a DAG of \(children) layers × \(count) nodes, each node after the first layer needing 3 nodes of the "
+                + "layer before; Tributary submits it as one flow run (shared nodes); Python bullmq cannot share a node "
+                + "between parents, so its client adds the first layer and adds each node from the worker's completed "
+                + "event once its 3 inputs have completed (their results passed in its data)"
         default: return title
         }
     }

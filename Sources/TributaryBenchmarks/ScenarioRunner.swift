@@ -28,6 +28,9 @@ struct ScenarioRunner {
                 let worker = try start(scenario, implementation, role: "worker")
                 try drive(worker, observing: [worker], into: &phases)
             }
+        case .workerOnly:
+            let worker = try start(scenario, implementation, role: "worker")
+            try drive(worker, observing: [worker], into: &phases)
         case .idleWorkerWhileProducing:
             let worker = try start(scenario, implementation, role: "worker")
             guard case .ready? = try worker.next(timeout: options.timeout) else {

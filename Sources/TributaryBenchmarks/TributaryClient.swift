@@ -80,6 +80,8 @@ enum TributaryClient {
             try await idleWorker(client, options)
         case ("P5", "producer"):
             try await singleAdds(client, options)
+        case ("P6", "worker"):
+            try await dag(client, options)
         default:
             throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
         }
@@ -93,6 +95,44 @@ enum TributaryClient {
         try await phase("process", jobs: jobs, flows: flows) {
             Task { try await worker.run() }
             while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < jobs {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        await worker.close()
+    }
+
+    /// The P6 DAG in the native flow format: `layers` layers of `width` nodes; each node after the first layer
+    /// needs 3 nodes of the layer before (its own index and the next two, wrapping around).
+    static func dagDefinition(width: Int, layers: Int) -> JSONValue {
+        var nodes = JSONObject()
+        for layer in 0..<layers {
+            for index in 0..<width {
+                var node: JSONObject = ["name": "node", "data": ["layer": .int(Int64(layer)), "index": .int(Int64(index))]]
+                if layer > 0 {
+                    let needs = Set((0..<min(3, width)).map { (index + $0) % width }).sorted()
+                    node["needs"] = .array(needs.map { .string("n\(layer - 1)-\($0)") })
+                }
+                nodes["n\(layer)-\(index)"] = .object(node)
+            }
+        }
+        return ["flow": "bench-dag", "queue": .string(queueName), "nodes": .object(nodes)]
+    }
+
+    /// P6: submits the DAG as one flow run and runs a worker until every node has completed.
+    private static func dag(_ client: RedisClient, _ options: Options) async throws {
+        let total = options.count * options.children
+        let plan = try FlowCompiler.compile(dagDefinition(width: options.count, layers: options.children), source: "P6")
+        let flows = FlowProducer(client: client)
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.concurrency)) { _ in .null }
+        let completed = QueueKeys(queueName: queueName).key(.completed)
+        var submitSeconds = 0.0
+        try await phase("run", jobs: total, extras: { ["submit_s": submitSeconds] }) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            _ = try await flows.submit(plan)
+            submitSeconds = ScenarioRunner.seconds(clock.now - start)
+            Task { try await worker.run() }
+            while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < total {
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
@@ -156,7 +196,8 @@ enum TributaryClient {
     // MARK: Line protocol
 
     /// Announces a phase, waits for `go`, times `body`, announces the end with the counts, waits for `go`.
-    private static func phase(_ name: String, jobs: Int, flows: Int? = nil, _ body: () async throws -> Void) async throws {
+    private static func phase(_ name: String, jobs: Int, flows: Int? = nil, extras: () -> [String: Double] = { [:] },
+                              _ body: () async throws -> Void) async throws {
         try await say("BEGIN \(name)")
         let clock = ContinuousClock()
         let start = clock.now
@@ -164,6 +205,7 @@ enum TributaryClient {
         let elapsed = ScenarioRunner.seconds(clock.now - start)
         var json = "{\"elapsed\":\(elapsed),\"jobs\":\(jobs)"
         if let flows { json += ",\"flows\":\(flows)" }
+        for (key, value) in extras().sorted(by: { $0.key < $1.key }) { json += ",\"\(key)\":\(value)" }
         try await say("END \(name) \(json)}")
     }
 

@@ -165,6 +165,62 @@ async def single_adds(args, connection):
     await queue.close()
 
 
+async def dag(args, connection):
+    """P6 without shared nodes: the first layer is added at once; each later node is added from the worker's
+    completed event once its 3 inputs (the same index and the next two of the layer before) have completed, with
+    their results in its data. The client holds the DAG's state; BullMQ only runs jobs."""
+    width, layers = args.count, args.children
+    total = width * layers
+    needs = {}
+    dependents = {}
+    for layer in range(1, layers):
+        for index in range(width):
+            node = (layer, index)
+            needs[node] = sorted({(layer - 1, (index + step) % width) for step in range(min(3, width))})
+            for need in needs[node]:
+                dependents.setdefault(need, []).append(node)
+    remaining = {node: len(inputs) for node, inputs in needs.items()}
+    results = {}
+    queue = Queue(QUEUE, connection)
+    poller = aioredis.from_url(args.redis)
+    completed_key = f"bull:{QUEUE}:completed"
+    adds = set()
+    holder = {}
+
+    def node_job(node):
+        data = {"layer": node[0], "index": node[1]}
+        if node in needs:
+            data["inputs"] = {f"n{need[0]}-{need[1]}": results[need] for need in needs[node]}
+        return {"name": "node", "data": data}
+
+    async def handler(job, token):
+        return None
+
+    def on_completed(job, result):
+        node = (job.data["layer"], job.data["index"])
+        results[node] = result
+        for dependent in dependents.get(node, []):
+            remaining[dependent] -= 1
+            if remaining[dependent] == 0:
+                entry = node_job(dependent)
+                task = asyncio.ensure_future(queue.add(entry["name"], entry["data"]))
+                adds.add(task)
+                task.add_done_callback(adds.discard)
+
+    async def body():
+        worker = Worker(QUEUE, handler, {**connection, "concurrency": args.concurrency})
+        worker.on("completed", on_completed)
+        holder["worker"] = worker
+        await queue.addBulk([node_job((0, index)) for index in range(width)])
+        while await poller.zcard(completed_key) < total:
+            await asyncio.sleep(0.005)
+
+    await phase("run", total, body)
+    await close_worker(holder["worker"])
+    await queue.close()
+    await poller.aclose()
+
+
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", required=True)
@@ -193,6 +249,8 @@ async def main():
         await idle_worker(args, connection)
     elif role == ("P5", "producer"):
         await single_adds(args, connection)
+    elif role == ("P6", "worker"):
+        await dag(args, connection)
     else:
         raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
     sys.stdout.flush()
