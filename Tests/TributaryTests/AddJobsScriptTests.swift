@@ -86,6 +86,17 @@ struct AddJobsScriptTests {
             #expect(try await client.send(RedisCommand("LLEN", "bull:bulk:wait")).int == 2_500)
             let stats = try await client.send(RedisCommand("INFO", "commandstats")).string ?? ""
             #expect(stats.contains("cmdstat_evalsha:calls=3,") && stats.contains("cmdstat_exec:calls=1,"))
+            // The returned snapshots read as getJob reads the stored hash (with doubles, which take the parsing path).
+            let mixed = try await queue.addBulk([
+                JobRequest("plain", data: ["n": 1], options: .init(attempts: 3, backoff: .fixed(delay: .seconds(1)))),
+                JobRequest("doubles", data: ["x": 1.0, "y": 0.25], options: .init(backoff: .exponential(delay: .seconds(1), jitter: 0.5))),
+            ])
+            for job in mixed {
+                let stored = try #require(try await queue.getJob(job.id))
+                #expect(job.name == stored.name && job.data == stored.data && job.options == stored.options)
+                #expect(job.timestamp == stored.timestamp && job.attemptsMade == 0 && job.problem == nil)
+                #expect(job.fields.allSatisfy { stored.fields[$0.key] == $0.value })
+            }
             let flow = try await FlowProducer(client: client).add(FlowJob("parent", queue: "bulk", children: (0..<1_500).map {
                 FlowJob("child", queue: $0 % 2 == 0 ? "bulk" : "other", data: ["i": .int(Int64($0))])
             }))

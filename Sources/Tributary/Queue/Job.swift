@@ -60,9 +60,8 @@ public struct Job: Sendable {
         try JSONValueDecoder().decode(type, from: data)
     }
 
-    /// Builds a job from the fields of its hash; `parsedData` and `parsedOptions`, when given, are what the `data`
-    /// and `opts` fields parse to (the caller has them at hand).
-    init(id: String, queue: QueueKeys, fields: [String: String], parsedData: JSONValue? = nil, parsedOptions: JSONValue? = nil) {
+    /// Builds a job from the fields of its hash.
+    init(id: String, queue: QueueKeys, fields: [String: String]) {
         self.id = id
         self.queue = queue
         self.fields = fields
@@ -73,9 +72,7 @@ public struct Job: Sendable {
             self.name = ""
             problems.append("the job hash has no 'name' field")
         }
-        if let parsedData {
-            data = parsedData
-        } else if let text = fields["data"] {
+        if let text = fields["data"] {
             do {
                 data = try JSONValue.parse(text)
             } catch {
@@ -86,9 +83,7 @@ public struct Job: Sendable {
             data = .null
             problems.append("the job hash has no 'data' field")
         }
-        if let parsedOptions {
-            options = JobOptions(stored: parsedOptions)
-        } else if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
+        if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
             options = JobOptions(stored: parsed)
         } else {
             options = JobOptions()
@@ -109,9 +104,11 @@ public struct Job: Sendable {
         problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
-    /// The job as an add just stored it: the fields `addJob.lua` writes for this request (`prepared`: the data and
-    /// options exactly as they were sent, which saves serializing them again).
-    init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64, prepared: Queue.PreparedAdd? = nil) {
+    /// The job as an add just stored it: the fields `addJob.lua` writes for this request. `prepared`: the data and
+    /// options exactly as they were sent, which saves serializing them again; `options`: what the stored options
+    /// read back as, when the caller knows it (a bulk of jobs with equal options).
+    init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64, prepared: Queue.PreparedAdd? = nil,
+         options knownOptions: JobOptions? = nil) {
         let storedOptions = prepared?.storedOptions ?? request.options.storedJSON
         let fields = [
             "name": request.name, "data": prepared?.dataText ?? request.data.serialized(),
@@ -120,12 +117,31 @@ public struct Job: Sendable {
             "priority": String(request.options.priority),
         ]
         // Reading the texts back gives these same values unless they hold a double (1.0 is written `1` and read
-        // back as an integer): only then are they parsed, so the snapshot equals what getJob reads.
-        if request.data.containsDouble || storedOptions.containsDouble {
-            self.init(id: id, queue: queue, fields: fields)
-        } else {
-            self.init(id: id, queue: queue, fields: fields, parsedData: request.data, parsedOptions: storedOptions)
+        // back as an integer): only then are they parsed. Either way the snapshot equals what getJob would read
+        // from these fields.
+        guard !request.data.containsDouble, !storedOptions.containsDouble else {
+            self = Job(id: id, queue: queue, fields: fields)
+            return
         }
+        self.id = id
+        self.queue = queue
+        self.fields = fields
+        name = request.name
+        data = request.data
+        options = knownOptions ?? JobOptions(stored: storedOptions)
+        self.timestamp = timestamp
+        attemptsMade = 0
+        attemptsStarted = 0
+        processedOn = nil
+        finishedOn = nil
+        returnValue = nil
+        failedReason = nil
+        stacktrace = []
+        progress = nil
+        parentKey = nil
+        processedBy = nil
+        deferredFailure = nil
+        problem = nil
     }
 
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).

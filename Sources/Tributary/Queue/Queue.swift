@@ -101,13 +101,21 @@ public final class Queue: Sendable {
             }
             replies = try await batch.store(on: client)
         }
+        // Jobs of a bulk mostly share their options: read them back once per distinct value.
+        var lastOptions: (given: JobOptions, stored: JobOptions)?
         return try requests.indices.map { index in
             let (request, reply) = (requests[index], replies[index])
             guard case .bulkString = reply, let id = reply.string else {
                 if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
                 throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for job '\(request.name)'")
             }
-            return Job(added: request, id: id, queue: keys, timestamp: timestamps[index], prepared: prepared?[index])
+            guard let add = prepared?[index] else {
+                return Job(added: request, id: id, queue: keys, timestamp: timestamps[index])
+            }
+            if lastOptions?.given != request.options {
+                lastOptions = (request.options, JobOptions(stored: add.storedOptions))
+            }
+            return Job(added: request, id: id, queue: keys, timestamp: timestamps[index], prepared: add, options: lastOptions?.stored)
         }
     }
 
