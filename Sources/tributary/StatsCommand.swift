@@ -52,7 +52,7 @@ struct StatsCommand: AsyncParsableCommand {
         try await connection.withClient { client in
             let isTerminal = isatty(STDOUT_FILENO) == 1
             while true {
-                let names = queues.isEmpty ? try await Self.discoverQueues(client: client, prefix: connection.prefix) : queues
+                let names = queues.isEmpty ? try await Queue.names(client: client, prefix: connection.prefix) : queues
                 var rows: [(name: String, paused: Bool, counts: JobCounts)] = []
                 for name in names {
                     let queue = try connection.queue(name, client: client)
@@ -90,35 +90,4 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
-    /// The queues under `prefix`: names of `<prefix>:<queue>:meta` and `<prefix>:<queue>:id` keys, sorted.
-    static func discoverQueues(client: RedisClient, prefix: String) async throws -> [String] {
-        var names: Set<String> = []
-        let escapedPrefix = globEscaped(prefix) + ":"
-        for suffix in [":meta", ":id"] {
-            var cursor = "0"
-            repeat {
-                let reply = try await client.send(RedisCommand(
-                    "SCAN", .string(cursor), "MATCH", .string(escapedPrefix + "*" + suffix), "COUNT", "1000"))
-                guard let parts = reply.array, parts.count == 2 else {
-                    throw CLIError("SCAN returned \(reply)")
-                }
-                cursor = parts[0].string ?? "0"
-                for key in (parts[1].array ?? []).compactMap(\.string) {
-                    let name = key.dropFirst(prefix.count + 1).dropLast(suffix.count)
-                    if !name.isEmpty && !name.contains(":") { names.insert(String(name)) }
-                }
-            } while cursor != "0"
-        }
-        return names.sorted()
-    }
-
-    /// `text` with Redis glob characters escaped.
-    static func globEscaped(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            if "*?[]\\".contains(character) { escaped.append("\\") }
-            escaped.append(character)
-        }
-        return escaped
-    }
 }

@@ -115,6 +115,30 @@ extension Queue {
         } while cursor != "0"
     }
 
+    /// The queues that exist under `prefix`: the names of the `<prefix>:<queue>:meta` and `<prefix>:<queue>:id`
+    /// keys (a queue that was only ever paused has the first, one that was ever added to has the second), sorted.
+    /// Scans the keyspace with SCAN, so it is fine on a live server but takes time on a very large one.
+    public static func names(client: RedisClient, prefix: String = "bull") async throws -> [String] {
+        var names: Set<String> = []
+        let pattern = globEscaped(prefix) + ":*"
+        for suffix in [":meta", ":id"] {
+            var cursor = "0"
+            repeat {
+                let reply = try await client.send(RedisCommand(
+                    "SCAN", .string(cursor), "MATCH", .string(pattern + suffix), "COUNT", "1000"))
+                guard let parts = reply.array, parts.count == 2 else {
+                    throw QueueError(.unexpectedScriptResult, "SCAN returned \(reply)")
+                }
+                cursor = parts[0].string ?? "0"
+                for key in (parts[1].array ?? []).compactMap(\.string) {
+                    let name = key.dropFirst(prefix.count + 1).dropLast(suffix.count)
+                    if !name.isEmpty && !name.contains(":") { names.insert(String(name)) }
+                }
+            } while cursor != "0"
+        }
+        return names.sorted()
+    }
+
     /// `text` with Redis glob characters (`* ? [ ] \`) escaped, for SCAN MATCH.
     static func globEscaped(_ text: String) -> String {
         var escaped = ""
