@@ -86,11 +86,7 @@ public struct QueueEvents: AsyncSequence, Sendable {
                 let entries = reply.array?.first?.array?.dropFirst().first?.array ?? []
                 for entry in entries {
                     guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { continue }
-                    let flat = parts[1].array ?? []
-                    var fields: [String: String] = [:]
-                    for index in stride(from: 0, to: flat.count - 1, by: 2) {
-                        if let field = flat[index].string, let value = flat[index + 1].string { fields[field] = value }
-                    }
+                    let fields = (parts[1].array ?? []).fieldPairs
                     buffer.append(QueueEvent(streamID: id, name: fields["event"] ?? "", fields: fields))
                     lastID = id
                 }

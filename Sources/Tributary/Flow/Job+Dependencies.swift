@@ -47,7 +47,7 @@ extension Job {
     public func ignoredChildrenFailures(client: RedisClient? = nil) async throws -> [String: String] {
         let client = try flowClient(client, for: "ignoredChildrenFailures")
         let reply = try await client.send(RedisCommand("HGETALL", .string(key + ":failed")))
-        return ChildrenReader.pairs(reply.array ?? [])
+        return (reply.array ?? []).fieldPairs
     }
 }
 

@@ -62,15 +62,7 @@ extension Job {
         let replies = try await client.pipeline([
             RedisCommand("HGETALL", .string(key + ":processed")), RedisCommand("HGETALL", .string(key + ":failed")),
         ])
-        func pairs(_ reply: RESPValue) -> [String: String] {
-            let flat = reply.array ?? []
-            var result: [String: String] = [:]
-            for index in stride(from: 0, to: flat.count - 1, by: 2) {
-                if let field = flat[index].string, let value = flat[index + 1].string { result[field] = value }
-            }
-            return result
-        }
-        let processed = pairs(replies[0]), failed = pairs(replies[1])
+        let processed = (replies[0].array ?? []).fieldPairs, failed = (replies[1].array ?? []).fieldPairs
         for (node, jobKey) in links {
             if let text = processed[jobKey] {
                 inputs[node] = (try? JSONValue.parse(text)) ?? .string(text)

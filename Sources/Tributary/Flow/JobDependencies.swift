@@ -178,15 +178,15 @@ enum ChildrenReader {
             return reply
         }
         guard let pages, !pages.isEmpty else {
-            return JobDependencies(processed: values(pairs(try next().array ?? [])),
-                                   unprocessed: strings(try next()), ignored: pairs(try next().array ?? []),
+            return JobDependencies(processed: values((try next().array ?? []).fieldPairs),
+                                   unprocessed: strings(try next()), ignored: (try next().array ?? []).fieldPairs,
                                    failed: strings(try next()))
         }
         var result = JobDependencies()
         var following = DependencyPages()
         if let page = pages.processed {
             let (cursor, items) = try scanned(try next())
-            result.processed = values(pairs(items))
+            result.processed = values(items.fieldPairs)
             following.processed = cursor == 0 ? nil : DependencyPage(cursor: cursor, count: page.count)
         }
         if let page = pages.unprocessed {
@@ -196,7 +196,7 @@ enum ChildrenReader {
         }
         if let page = pages.ignored {
             let (cursor, items) = try scanned(try next())
-            result.ignored = pairs(items)
+            result.ignored = items.fieldPairs
             following.ignored = cursor == 0 ? nil : DependencyPage(cursor: cursor, count: page.count)
         }
         if let page = pages.failed {
@@ -218,15 +218,6 @@ enum ChildrenReader {
 
     private static func strings(_ reply: RESPValue) -> [String] { (reply.array ?? []).compactMap(\.string) }
 
-    /// A flat `[field, value, field, value…]` reply as a dictionary (a field read twice keeps its last value).
-    static func pairs(_ flat: [RESPValue]) -> [String: String] {
-        var result: [String: String] = [:]
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            guard let field = flat[index].string, let value = flat[index + 1].string else { continue }
-            result[field] = value
-        }
-        return result
-    }
 
     /// Stored return values parsed as JSON; one that is not JSON is kept as a string, as ``Job/childrenValues(client:)`` does.
     private static func values(_ texts: [String: String]) -> [String: JSONValue] {

@@ -147,14 +147,7 @@ public struct Job: Sendable {
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).
     init?(id: String, queue: QueueKeys, flatFields: [RESPValue]) {
         guard !flatFields.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        fields.reserveCapacity(flatFields.count / 2)
-        var index = 0
-        while index + 1 < flatFields.count {
-            if let field = flatFields[index].string, let value = flatFields[index + 1].string { fields[field] = value }
-            index += 2
-        }
-        self.init(id: id, queue: queue, fields: fields)
+        self.init(id: id, queue: queue, fields: flatFields.fieldPairs)
     }
 }
 

@@ -71,3 +71,18 @@ extension RESPValue: CustomStringConvertible {
         }
     }
 }
+
+extension Array where Element == RESPValue {
+    /// A flat `[field, value, field, value…]` reply (HGETALL, a stream entry, HSCAN's items) as a dictionary.
+    /// Elements that are not strings are skipped with their partner; a field given twice keeps its last value.
+    var fieldPairs: [String: String] {
+        var result: [String: String] = [:]
+        result.reserveCapacity(count / 2)
+        var index = 0
+        while index + 1 < count {
+            if let field = self[index].string, let value = self[index + 1].string { result[field] = value }
+            index += 2
+        }
+        return result
+    }
+}

@@ -49,12 +49,7 @@ extension Job {
             throw QueueError(.jobNotInState, "job \(id): pass a client to childrenValues outside a worker's handler")
         }
         let flat = try await client.send(RedisCommand("HGETALL", .string(key + ":processed"))).array ?? []
-        var values: [String: JSONValue] = [:]
-        for index in stride(from: 0, to: flat.count - 1, by: 2) {
-            guard let child = flat[index].string, let text = flat[index + 1].string else { continue }
-            values[child] = (try? JSONValue.parse(text)) ?? .string(text)
-        }
-        return values
+        return flat.fieldPairs.mapValues { (try? JSONValue.parse($0)) ?? .string($0) }
     }
 
     /// Appends a line to the job's log (`<job>:logs`) from inside the handler; returns the number of lines.

@@ -84,11 +84,7 @@ extension FlowProducer {
     private func existingReceipt(_ runId: String) async throws -> FlowRunReceipt? {
         let nodes = try await client.send(RedisCommand("HGET", .string(runKey(runId)), "nodes"))
         guard let text = nodes.string else { return nil }
-        let stored = (try? JSONValue.parse(text))?.arrayValue ?? []
-        let jobIds = stored.compactMap { node -> (String, String)? in
-            guard let id = node["id"]?.stringValue, let jobId = node["jobId"]?.stringValue else { return nil }
-            return (id, jobId)
-        }
+        let jobIds = StoredRunNode.parse(text).map { ($0.id, $0.jobId) }
         return FlowRunReceipt(runId: runId, created: false, jobIds: Dictionary(jobIds) { first, _ in first })
     }
 
@@ -98,18 +94,8 @@ extension FlowProducer {
     public func getFlowRun(_ runId: String) async throws -> FlowRun? {
         let record = try await client.send(RedisCommand("HGETALL", .string(runKey(runId)))).array ?? []
         guard !record.isEmpty else { return nil }
-        var fields: [String: String] = [:]
-        for index in stride(from: 0, to: record.count - 1, by: 2) {
-            if let field = record[index].string, let value = record[index + 1].string { fields[field] = value }
-        }
-        let stored = fields["nodes"].flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
-        struct Entry { let id, name, queue, jobId: String; let needs: [String] }
-        let entries = stored.compactMap { node -> Entry? in
-            guard let id = node["id"]?.stringValue, let queue = node["queue"]?.stringValue,
-                  let jobId = node["jobId"]?.stringValue else { return nil }
-            return Entry(id: id, name: node["name"]?.stringValue ?? id, queue: queue, jobId: jobId,
-                         needs: node["needs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        }
+        let fields = record.fieldPairs
+        let entries = StoredRunNode.parse(fields["nodes"])
         var dependents: [String: [String]] = [:]
         for entry in entries { for need in entry.needs { dependents[need, default: []].append(entry.id) } }
         let jobs = entries.map { (queue: QueueKeys(prefix: prefix, queueName: $0.queue), id: $0.jobId) }
@@ -173,5 +159,22 @@ extension FlowProducer {
             throw QueueError(.unexpectedScriptResult, "cancelFlowRun returned \(reply)")
         }
         return FlowRunCancellation(removed: Int(removed), left: Int(left))
+    }
+}
+
+/// A node as the run record stores it (`nodes`, written by ``FlowProducer/submit(_:runId:)``).
+private struct StoredRunNode {
+    let id, name, queue, jobId: String
+    let needs: [String]
+
+    /// The nodes of a run record's `nodes` field; entries missing an id, queue or job id are skipped.
+    static func parse(_ text: String?) -> [StoredRunNode] {
+        let stored = text.flatMap { try? JSONValue.parse($0) }?.arrayValue ?? []
+        return stored.compactMap { node in
+            guard let id = node["id"]?.stringValue, let queue = node["queue"]?.stringValue,
+                  let jobId = node["jobId"]?.stringValue else { return nil }
+            return StoredRunNode(id: id, name: node["name"]?.stringValue ?? id, queue: queue, jobId: jobId,
+                                 needs: node["needs"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
     }
 }
