@@ -15,8 +15,7 @@ public struct JobParent: Sendable, Hashable {
         guard let id = json["id"]?.stringValue, let queueKey = json["queueKey"]?.stringValue else { return nil }
         self.id = id
         self.queueKey = queueKey
-        self.onFailure = ["fpof", "idof", "rdof", "cpof"].first { json[$0]?.boolValue == true }
-            .flatMap(FailurePolicy.init(bullMQFlag:)) ?? .keepWaiting
+        self.onFailure = FailurePolicy(flaggedIn: json)
     }
 }
 

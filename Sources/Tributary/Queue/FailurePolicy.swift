@@ -30,10 +30,11 @@ public enum FailurePolicy: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The policy a stored flag stands for.
-    init?(bullMQFlag: String) {
-        guard let policy = Self.allCases.first(where: { $0.bullMQFlag == bullMQFlag }) else { return nil }
-        self = policy
+    /// The policy flagged in a stored object (a job's `opts` or its `parent` link): the first of `fpof`, `idof`,
+    /// `rdof`, `cpof` set to `true`, or ``keepWaiting`` when none is.
+    init(flaggedIn json: JSONValue) {
+        self = Self.allCases.first { policy in policy.bullMQFlag.map { json[$0]?.boolValue == true } ?? false }
+            ?? .keepWaiting
     }
 
     /// The BullMQ job option that asks for this policy (`failParentOnFailure`, …), or `nil` for ``keepWaiting``.

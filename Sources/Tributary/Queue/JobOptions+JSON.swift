@@ -30,8 +30,7 @@ extension JobOptions {
         removeOnFail = json["removeOnFail"].map(Retention.init(stored:)) ?? .keepAll
         timestamp = json["timestamp"]?.intValue
         timeout = json["timeout"]?.intValue.map { .milliseconds($0) }
-        onFailure = ["fpof", "idof", "rdof", "cpof"].first { json[$0]?.boolValue == true }
-            .flatMap(FailurePolicy.init(bullMQFlag:)) ?? .keepWaiting
+        onFailure = FailurePolicy(flaggedIn: json)
     }
 }
 
