@@ -35,7 +35,7 @@ enum FlowRendering {
                 return
             }
             drawn.insert(key)
-            lines.append(lead + connector + mark(node.state) + " " + node.label + "  " + details(node, now: now))
+            lines.append(lead + connector + (isSkipped(node) ? "⊘" : mark(node.state)) + " " + node.label + "  " + details(node, now: now))
             let childLead = lead + (connector == "├─ " ? "│  " : connector.isEmpty ? "" : "   ")
             for (position, need) in node.needs.enumerated() {
                 draw(need, lead: childLead, connector: position == node.needs.count - 1 ? "└─ " : "├─ ")
@@ -43,6 +43,11 @@ enum FlowRendering {
         }
         for root in view.roots { draw(root, lead: "", connector: "") }
         return lines.joined(separator: "\n")
+    }
+
+    /// A node of a run whose `when` did not hold (completed without running, field `skipped`).
+    static func isSkipped(_ node: FlowView.Node) -> Bool {
+        node.state == .completed && node.job?.fields["skipped"] == "1"
     }
 
     static func mark(_ state: JobState) -> String {
@@ -60,6 +65,7 @@ enum FlowRendering {
     /// `completed in 12ms → {"rows":3}`, `failed after 3 attempts in 1.2s: reason`, `active for 4.0s`, `waiting`.
     static func details(_ node: FlowView.Node, now: Int64) -> String {
         guard let job = node.job else { return "gone (removed or trimmed)" }
+        if isSkipped(node) { return "skipped (its condition did not hold)" }
         var text = node.state == .waitingChildren ? "waiting for its inputs" : node.state.rawValue
         let attempts = node.state == .active ? job.attemptsStarted : job.attemptsMade
         switch node.state {

@@ -264,7 +264,8 @@ struct FlowFileShippedTests {
     @Test("every example flow compiles, and every node has a command step")
     func examplesCompile() throws {
         let files = try Self.flowFiles()
-        #expect(files.map(\.lastPathComponent) == ["diamond.json", "failure-policies.json", "fan-in.json", "hello.json"])
+        #expect(files.map(\.lastPathComponent) == ["conditional.json", "diamond.json", "failure-policies.json", "fan-in.json",
+                                                   "hello.json", "map-reduce.json"])
         for file in files {
             let plan = try FlowCompiler.compile(contentsOfFile: file.path)
             #expect(!plan.nodes.isEmpty)
@@ -297,6 +298,8 @@ struct FlowFileShippedTests {
         #expect(Self.schemaKeys(schema, "optionFields") == FlowFileKeys.options)
         #expect(Self.schemaKeys(schema, "bullmqOptions") == FlowFileKeys.failureOptions)
         #expect(Self.schemaKeys(schema, "bullmqNode") == FlowFileKeys.bullMQNode)
+        #expect(Self.schemaKeys(schema, "condition") == FlowFileKeys.condition)
+        #expect(Self.schemaKeys(schema, "map") == FlowFileKeys.map)
         #expect(Self.schemaKeys(schema, "defaultOptions") == ["jobId"])
         #expect(schema["$defs"]?["defaultOptions"]?["properties"]?["jobId"] == false)
         let backoff = schema["$defs"]?["optionFields"]?["properties"]?["backoff"]?["anyOf"]?[1]

@@ -54,19 +54,35 @@ extension Job {
     }
 
     /// Reads the results and ignored failures of the nodes this flow-run node needs into ``inputs`` and
-    /// ``inputFailures`` (two reads, pipelined).
+    /// ``inputFailures``, and from the run record which of them were skipped (``skippedInputs``) and which items of
+    /// needed map nodes failed (``itemFailures``): three reads, pipelined.
     mutating func loadInputs(client: RedisClient) async throws {
         let links = flowInputKeys
         guard !links.isEmpty else { return }
-        let replies = try await client.pipeline([
+        var commands = [
             RedisCommand("HGETALL", .string(key + ":processed")), RedisCommand("HGETALL", .string(key + ":failed")),
-        ])
+        ]
+        if let runKey = fields["flowRunKey"] {
+            commands.append(RedisCommand("HMGET", arguments: [.string(runKey)] + links.flatMap { link -> [RedisArgument] in
+                [.string("node:\(link.node)"), .string("mapFailures:\(link.node)")]
+            }))
+        }
+        let replies = try await client.pipeline(commands)
         let processed = (replies[0].array ?? []).fieldPairs, failed = (replies[1].array ?? []).fieldPairs
-        for (node, jobKey) in links {
-            if let text = processed[jobKey] {
+        let recorded = replies.count > 2 ? replies[2].array ?? [] : []
+        for (position, (node, jobKey)) in links.enumerated() {
+            let outcome = recorded.count > 2 * position ? recorded[2 * position].string : nil
+            if outcome == "skipped" {
+                skippedInputs.append(node)
+            } else if let text = processed[jobKey] {
                 inputs[node] = (try? JSONValue.parse(text)) ?? .string(text)
             } else if let reason = failed[jobKey] {
                 inputFailures[node] = reason
+            }
+            if recorded.count > 2 * position + 1, let text = recorded[2 * position + 1].string,
+               let failures = MapItemFailure.list(stored: text), !failures.isEmpty {
+                itemFailures[node] = failures
+                inputFailures[node] = MapItemFailure.summary(failures, of: inputs[node]?.arrayValue?.count)
             }
         }
     }

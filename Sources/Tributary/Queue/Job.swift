@@ -49,6 +49,12 @@ public struct Job: Sendable {
     public internal(set) var inputs: [String: JSONValue] = [:]
     /// For a node of a flow run, why the needed nodes that failed (policy `ignore` or `continue`) failed, by node id.
     public internal(set) var inputFailures: [String: String] = [:]
+    /// For a node of a flow run, the needed nodes that were skipped (their `when` did not hold), in `needs` order;
+    /// they are in neither ``inputs`` nor ``inputFailures``.
+    public internal(set) var skippedInputs: [String] = []
+    /// For a node of a flow run, the items that failed (within `toleratedFailures`) of each needed map node, by node
+    /// id; that node's result in ``inputs`` has `null` at their places.
+    public internal(set) var itemFailures: [String: [MapItemFailure]] = [:]
 
     /// The job's hash key.
     public var key: String { queue.job(id) }

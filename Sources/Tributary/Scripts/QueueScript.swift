@@ -115,6 +115,8 @@ enum ScriptIncludes {
         "detachFromParent": PackageResources.detachFromParent_lua,
         "deleteJob": PackageResources.deleteJob_lua,
         "reattachToParent": PackageResources.reattachToParent_lua,
+        "recordRunOutcome": PackageResources.recordRunOutcome_lua,
+        "releaseHeldItem": PackageResources.releaseHeldItem_lua,
     ]
 }
 
@@ -209,9 +211,18 @@ enum QueueScripts {
         "moveToWaitingChildren", source: PackageResources.moveToWaitingChildren_lua,
         keys: [.active, .waitingChildren, .stalled, .meta, .events])
 
+    // Conditions and map nodes (Flow/FlowCondition.swift, Flow/FlowMap.swift, Worker/Worker+FlowNodes.swift).
+
+    static let skipNode = QueueScript(
+        "skipNode", source: PackageResources.skipNode_lua, keys: [.active, .stalled, .completed, .meta, .events])
+
+    static let expandMap = QueueScript(
+        "expandMap", source: PackageResources.expandMap_lua, keys: [.wait, .meta, .active, .events, .marker])
+
     static let all: [QueueScript] = [
         checkFlow, cancelFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
+        skipNode, expandMap,
     ]
 }

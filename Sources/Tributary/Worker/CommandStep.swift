@@ -81,8 +81,16 @@ public struct CommandStep: Sendable {
         var object: JSONObject = ["data": job.data, "inputs": .object(inputObject)]
         if !inputFailures.isEmpty {
             var failures = JSONObject()
-            for key in inputFailures.keys.sorted() { failures[key] = .string(inputFailures[key]!) }
+            for key in inputFailures.keys.sorted() {
+                // A needed map node with tolerated failures: its failed items, each with index and reason.
+                failures[key] = job.itemFailures[key].map { .array($0.map(\.json)) } ?? .string(inputFailures[key]!)
+            }
             object["inputFailures"] = .object(failures)
+        }
+        if !job.skippedInputs.isEmpty { object["skippedInputs"] = .array(job.skippedInputs.map { .string($0) }) }
+        if let item = job.mapItem, let index = job.mapIndex {
+            object["item"] = item
+            object["index"] = .int(Int64(index))
         }
         return .object(object)
     }

@@ -53,7 +53,10 @@ extension Worker {
         } else {
             do {
                 try await job.loadInputs(client: client)
-                outcome = await runHandler(job)
+                if try await skipUnlessConditionHolds(job, token: token) { return nil }
+                outcome = await runHandler(job, body: job.fields["flowMap"] == nil ? handler : MapNodeRunner.run)
+            } catch let error as UnrecoverableError {
+                outcome = .failure(AttemptFailure(reason: error.message, error: error, unrecoverable: true))
             } catch {
                 let reason = "job \(job.id): could not read the results of the nodes it needs: \(error)"
                 outcome = .failure(AttemptFailure(reason: reason, error: error, unrecoverable: false))
@@ -100,8 +103,7 @@ extension Worker {
         }
     }
 
-    private func runHandler(_ job: Job) async -> Result<JSONValue, AttemptFailure> {
-        let handler = self.handler
+    private func runHandler(_ job: Job, body handler: @escaping Handler) async -> Result<JSONValue, AttemptFailure> {
         let timeout = job.options.timeout
         let task = Task { () throws -> JSONValue in
             guard let timeout else { return try await handler(job) }

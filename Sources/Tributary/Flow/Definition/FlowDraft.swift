@@ -32,6 +32,10 @@ struct DraftNode {
     var needs: [Need]
     var onFailure: FailurePolicy
     var command: [String]?
+    /// `when`: the condition that decides whether the node runs or is skipped.
+    var condition: FlowCondition? = nil
+    /// `map`: the list the node expands over.
+    var map: FlowMap? = nil
 }
 
 /// The naming rule shared by both shapes.

@@ -4,7 +4,11 @@ enum FlowFileKeys {
     /// Top level of the native format.
     static let topLevel = ["flow", "queue", "prefix", "defaults", "nodes"]
     /// A node of the native format.
-    static let node = ["name", "queue", "needs", "data", "opts", "onFailure", "run"]
+    static let node = ["name", "queue", "needs", "data", "opts", "onFailure", "run", "when", "map"]
+    /// A node's `map` object.
+    static let map = FlowMapReader.keys
+    /// The keys of a `when` condition object (tests, operators and combinators).
+    static let condition = FlowConditionReader.allKeys
     /// Job options a node's `opts` may set (the keys `JobOptions` reads).
     static let options = ["jobId", "delay", "priority", "lifo", "attempts", "backoff", "removeOnComplete",
                           "removeOnFail", "timestamp", "timeout"]

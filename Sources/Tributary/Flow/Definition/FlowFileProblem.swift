@@ -48,6 +48,11 @@ public struct FlowFileProblem: Sendable, Equatable, CustomStringConvertible {
         public static let conflictingOptions = Code("conflictingOptions")
         /// Two nodes of the same queue ask for the same custom `jobId`.
         public static let duplicateJobId = Code("duplicateJobId")
+        /// A `when` condition or a map's `items` reads a node that is not in the node's `needs`.
+        public static let inputNotNeeded = Code("inputNotNeeded")
+        /// A `when` condition is malformed: two operators in one test, a combinator beside other keys, an empty
+        /// `all`/`any`.
+        public static let invalidCondition = Code("invalidCondition")
     }
 
     /// What kind of problem this is.

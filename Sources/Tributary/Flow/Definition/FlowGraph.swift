@@ -155,7 +155,8 @@ struct FlowGraph {
             ordered.append(FlowPlan.Node(
                 id: node.id, name: node.name, queue: node.queue, data: node.data, options: options,
                 needs: edges[position].map { nodes[$0].id }, dependents: dependents[position].map { nodes[$0].id },
-                onFailure: node.onFailure, command: node.command))
+                onFailure: node.onFailure, command: node.command,
+                condition: node.condition, map: node.map))
             for dependent in dependents[position] {
                 waitingFor[dependent] -= 1
                 if waitingFor[dependent] == 0 { ready.insert(dependent) }

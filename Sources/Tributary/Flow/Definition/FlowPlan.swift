@@ -42,6 +42,10 @@ public struct FlowPlan: Sendable, Equatable {
         public let onFailure: FailurePolicy
         /// A command step (`run` in a flow file): the program and its arguments, or `nil`.
         public let command: [String]?
+        /// `when`: the condition deciding, once the inputs are complete, whether the node runs or is skipped.
+        public let condition: FlowCondition?
+        /// `map`: the list the node expands over, one job per item; `nil` for an ordinary node.
+        public let map: FlowMap?
     }
 
     /// Creates a plan from nodes already in dependency order; the compiler guarantees consistency.

@@ -107,6 +107,14 @@ struct NativeFlowReader {
         if let value = object["run"] {
             node.command = command(value, at: path.key("run"), node: id)
         }
+        if let value = object["when"] {
+            node.condition = FlowConditionReader.read(value, at: path.key("when"), node: id,
+                                                      needs: Set(node.needs.map(\.id)), problems: &problems)
+        }
+        if let value = object["map"] {
+            node.map = FlowMapReader.read(value, at: path.key("map"), node: id, needs: node.needs.map(\.id),
+                                          problems: &problems)
+        }
     }
 
     /// `needs`: one id or an array of ids. Malformed entries are reported and left out.

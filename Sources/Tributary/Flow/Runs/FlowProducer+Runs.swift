@@ -53,7 +53,10 @@ extension FlowProducer {
             } catch let error as QueueError {
                 throw QueueError(error.code, "flow node '\(node.id)': \(error.message)")
             }
-            var extra: JSONObject = ["flowRun": .string(runId), "flowNode": .string(node.id)]
+            var extra: JSONObject = ["flowRun": .string(runId), "flowNode": .string(node.id),
+                                     "flowRunKey": .string(runKey(runId))]
+            if let condition = node.condition { extra["flowWhen"] = .string(condition.json.serialized()) }
+            if let map = node.map { extra["flowMap"] = .string(map.json.serialized()) }
             if !node.needs.isEmpty {
                 extra["flowInputs"] = .string(JSONValue.object(JSONObject(uniqueKeysWithValues: node.needs.map {
                     ($0, JSONValue.string(queues[$0]!.job(jobIds[$0]!)))

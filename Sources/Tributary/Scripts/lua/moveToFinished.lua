@@ -54,6 +54,7 @@
 --- @include "maxEvents"
 --- @include "completeChild"
 --- @include "failChild"
+--- @include "releaseHeldItem"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -103,6 +104,8 @@ else
       "attemptsMade", attemptsMade)
   end
 end
+
+releaseHeldItem(jobKey, now)
 
 if keepCount == 0 then
   removeJobData(jobKey)
