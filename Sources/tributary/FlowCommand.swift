@@ -27,7 +27,9 @@ struct FlowCommand: AsyncParsableCommand {
                 and the tree under that job is read the way BullMQ's getFlow reads it, so trees added by Node or \
                 Python BullMQ show too.
 
-                Marks: ✔ completed, ✘ failed, ▶ active, ○ waiting, ◷ delayed, ◌ waiting for its inputs, ? gone. \
+                Marks: ✔ completed, ✘ failed, ▶ active, ○ waiting, ◷ delayed, ◌ waiting for its inputs, ? gone, \
+                ⊘ skipped (its `when` did not hold). A map node is drawn once with its item counts \
+                (`convert ×1000  1000 items: 998 completed, 2 failed`); --expand lists its items. \
                 Results and failure reasons are cut to one short line; `job show` prints them in full.
 
                 Formats: tree (default), json, dot (Graphviz: `| dot -Tsvg > run.svg`), mermaid.
@@ -52,6 +54,9 @@ struct FlowCommand: AsyncParsableCommand {
         @Option(help: "Output format: tree, json, dot or mermaid.")
         var format: FlowFormat = .tree
 
+        @Flag(help: "List the items of map nodes, each with its state and result.")
+        var expand = false
+
         @Option(help: "With --queue: how many levels to read.")
         var depth = 10
 
@@ -72,7 +77,11 @@ struct FlowCommand: AsyncParsableCommand {
                         throw CLIError("no flow run '\(id)' under prefix '\(connection.prefix)' (for a BullMQ tree, pass its "
                             + "root job id with --queue)", status: .notFound)
                     }
-                    view = FlowView(run: run)
+                    var maps: [String: MapProgress] = [:]
+                    for node in run.nodes {
+                        maps[node.id] = try await producer.mapProgress(of: node, items: expand)
+                    }
+                    view = FlowView(run: run, maps: maps)
                 }
                 print(FlowRendering.render(view, format: format, now: Int64(Date().timeIntervalSince1970 * 1000)))
             }

@@ -36,6 +36,11 @@ enum FlowRendering {
             }
             drawn.insert(key)
             lines.append(lead + connector + (isSkipped(node) ? "⊘" : mark(node.state)) + " " + node.label + "  " + details(node, now: now))
+            for item in node.map?.items ?? [] {
+                let result = item.result.map { " → " + cut($0.serialized(), 60) } ?? item.failedReason.map { ": " + oneLine($0) } ?? ""
+                lines.append(lead + (connector.isEmpty ? "" : "│  ") + "    [\(item.index)] " + mark(item.state) + " "
+                             + (item.state == .unknown ? "held or gone" : item.state.rawValue) + result)
+            }
             let childLead = lead + (connector == "├─ " ? "│  " : connector.isEmpty ? "" : "   ")
             for (position, need) in node.needs.enumerated() {
                 draw(need, lead: childLead, connector: position == node.needs.count - 1 ? "└─ " : "├─ ")
@@ -66,6 +71,13 @@ enum FlowRendering {
     static func details(_ node: FlowView.Node, now: Int64) -> String {
         guard let job = node.job else { return "gone (removed or trimmed)" }
         if isSkipped(node) { return "skipped (its condition did not hold)" }
+        if let map = node.map, node.state != .completed, node.state != .failed {
+            return map.expanded == 0 && node.state != .active ? (node.state == .waitingChildren ? "waiting for its inputs" : node.state.rawValue)
+                : map.summary
+        }
+        if let map = node.map, map.failed > 0 || node.state == .failed {
+            return node.state.rawValue + " (" + map.summary + ")" + (job.failedReason.map { ": " + oneLine($0) } ?? "")
+        }
         var text = node.state == .waitingChildren ? "waiting for its inputs" : node.state.rawValue
         let attempts = node.state == .active ? job.attemptsStarted : job.attemptsMade
         switch node.state {

@@ -15,6 +15,8 @@ struct FlowView {
         let job: Job?
         /// Keys of the nodes this one needs (a tree node's children), in order.
         let needs: [String]
+        /// For a map node of a run, where its items stand.
+        var map: MapProgress? = nil
     }
 
     /// The first line: what this is and where it stands.
@@ -47,14 +49,16 @@ struct FlowView {
     /// The nodes that have finished (completed or failed).
     var finishedCount: Int { nodes.filter { $0.state == .completed || $0.state == .failed }.count }
 
-    init(run: FlowRun) {
+    /// - Parameter maps: the progress of the run's map nodes, by node id (``FlowProducer/mapProgress(of:items:)``).
+    init(run: FlowRun, maps: [String: MapProgress] = [:]) {
         runId = run.id
         status = run.status
         createdAt = run.createdAt
         title = "run \(run.id) (flow \(run.flow)): \(run.status.rawValue)"
         nodes = run.nodes.map { node in
-            Node(key: node.id, label: node.id, name: node.name, queue: node.queue, jobId: node.jobId, state: node.state,
-                 job: node.job, needs: node.needs)
+            Node(key: node.id, label: maps[node.id].map { "\(node.id) ×\($0.total)" } ?? node.id, name: node.name,
+                 queue: node.queue, jobId: node.jobId, state: node.state, job: node.job, needs: node.needs,
+                 map: maps[node.id])
         }
         roots = run.roots
     }
