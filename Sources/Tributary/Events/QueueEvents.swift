@@ -124,9 +124,9 @@ extension Queue {
         for try await event in QueueEvents(queue: name, client: client, prefix: keys.prefix, startingAfter: start)
         where event.jobId == jobId {
             if event.name == "completed" { return event.returnValue ?? .null }
-            if event.name == "failed", try await getState(jobId) == .failed {
-                throw JobFailedError(jobId: jobId, reason: event.failedReason ?? "")
-            }
+            // A `failed` event is only written when the job failed for good (a retry writes `waiting` or
+            // `delayed`), so it is trusted as is: the job may be gone already (removeOnFail).
+            if event.name == "failed" { throw JobFailedError(jobId: jobId, reason: event.failedReason ?? "") }
         }
         throw CancellationError()
     }
