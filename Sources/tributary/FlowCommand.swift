@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import Tributary
 
-/// `tributary flow show|list|cancel`.
+/// `tributary flow show|list|cancel|retry`.
 struct FlowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flow",
-        abstract: "Show, list or cancel flow runs; show BullMQ flow trees.",
+        abstract: "Show, list, cancel or retry flow runs; show BullMQ flow trees.",
         discussion: """
             Examples:
               tributary flow show 3f9c2a
@@ -14,8 +14,9 @@ struct FlowCommand: AsyncParsableCommand {
               tributary flow show 12 --queue reports
               tributary flow list --flow nightly-report
               tributary flow cancel 3f9c2a
+              tributary flow retry 3f9c2a --work --allow-commands
             """,
-        subcommands: [Show.self, List.self, Cancel.self]
+        subcommands: [Show.self, List.self, Cancel.self, Retry.self]
     )
 
     struct Show: AsyncParsableCommand {
@@ -162,6 +163,74 @@ struct FlowCommand: AsyncParsableCommand {
                 let result = try await producer.cancelFlowRun(runId)
                 print("cancelled run \(runId): \(result.removed) pending node(s) removed, \(result.left) left (active or finished)")
             }
+        }
+    }
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Redrive a flow run: what failed, was removed or was cancelled runs again; completed nodes keep their results.",
+            discussion: """
+                In one atomic step, every failed node goes back to run with fresh attempts, and so does every node \
+                that was removed or cancelled (stored again from the run record), that was failed or held because \
+                of a failed input, or that is unfinished and needs a node that runs again. Each waits for the nodes \
+                it needs that run again, then runs with all its inputs. Completed nodes do not run again, unless \
+                their result is needed and was removed with their job (removeOnComplete). A cancelled run is \
+                resumed this way. Active nodes are left to finish with the inputs they had.
+
+                --wait, --work and --allow-commands work as in `tributary run`.
+
+                Exit codes: 0 retried (with --wait: the run completed), 1 the run failed again, was cancelled or \
+                outlived --timeout, 3 Redis unreachable, 4 no such run.
+
+                Examples:
+                  tributary flow retry 3f9c2a
+                  tributary flow retry 3f9c2a --work --allow-commands
+                  tributary flow retry 3f9c2a --wait --timeout 10m
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var following: RunFollowOptions
+        @OptionGroup var output: JSONOutputOption
+
+        @Argument(help: "The run id.")
+        var runId: String
+
+        func run() async throws {
+            let configuration = try await connection.configuration(.failFast)
+            let client = try await RunFollowOptions.connect(configuration)
+            do {
+                try await retry(client: client, configuration: configuration)
+            } catch {
+                await client.close()
+                throw error
+            }
+            await client.close()
+        }
+
+        private func retry(client: RedisClient, configuration: RedisConfiguration) async throws {
+            let producer = FlowProducer(client: client, prefix: connection.prefix)
+            let result: FlowRunRetry
+            do {
+                result = try await producer.retryFlowRun(runId)
+            } catch let error as QueueError where error.code == .runNotFound {
+                throw CLIError(error.message, status: .notFound)
+            }
+            if output.json && !following.follows {
+                print(JSONValue.object(["run": .string(runId), "rerun": .int(Int64(result.rerun)),
+                                        "kept": .int(Int64(result.kept)), "active": .int(Int64(result.active))]).serialized())
+            } else if !output.json {
+                print(result.rerun == 0
+                    ? "run \(runId): nothing to retry (\(result.kept) node(s) completed, \(result.active) active)"
+                    : "run \(runId): \(result.rerun) node(s) sent back to run, \(result.kept) kept their results, "
+                        + "\(result.active) active left to finish")
+            }
+            fflush(nil)
+            guard following.follows else { return }
+            guard let run = try await producer.getFlowRun(runId) else {
+                throw CLIError("flow run \(runId) disappeared", status: .notFound)
+            }
+            try await following.follow(runId: runId, queues: Array(Set(run.nodes.map(\.queue))).sorted(),
+                                       producer: producer, configuration: configuration, json: output.json)
         }
     }
 }

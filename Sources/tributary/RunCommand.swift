@@ -43,29 +43,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A JSON object set in every node's data.", valueName: "json"))
     var data: String?
 
-    @Flag(help: "Show progress until the run ends; exit 1 unless it completed.")
-    var wait = false
-
-    @Flag(help: "Run workers for the flow's queues in this process (implies --wait).")
-    var work = false
-
-    @Flag(help: "With --work: run command steps. Anyone who can write to this Redis can then run programs here.")
-    var allowCommands = false
-
-    @Option(help: "With --work: jobs run at once per queue.")
-    var concurrency = 4
-
-    @Option(help: "With --work: the longest a command step may run when its node has no timeout.")
-    var commandTimeout = DurationArgument(.seconds(600), text: "10m")
-
-    @Option(help: "With --wait: give up waiting after this long (exit 1).")
-    var timeout: DurationArgument?
+    @OptionGroup var following: RunFollowOptions
 
     @OptionGroup var output: JSONOutputOption
 
     func validate() throws {
-        if allowCommands && !work { throw ValidationError("--allow-commands needs --work (or start `tributary worker --allow-commands`)") }
-        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         if let runId, runId.isEmpty || runId.contains(":") {
             throw ValidationError("--run-id '\(runId)' must be non-empty and must not contain ':'")
         }
@@ -93,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         let producer = FlowProducer(client: client, prefix: prefix)
         let receipt = try await producer.submit(plan, runId: runId)
         if !receipt.created { Output.warn("run \(receipt.runId) exists already: nothing was submitted") }
-        guard wait || work else {
+        guard following.follows else {
             if output.json {
                 print(JSONValue.object(["run": .string(receipt.runId), "created": .bool(receipt.created)]).serialized())
             } else {
@@ -103,43 +85,12 @@ struct RunCommand: AsyncParsableCommand {
         }
         if !output.json { print(receipt.runId) }
         fflush(nil)
-
-        var workers: [Worker] = []
-        var workerClient: RedisClient?
-        if work {
-            var workerConfiguration = configuration
-            workerConfiguration.disconnectedBehavior = .waitForReconnect
-            let shared = try await connect(workerConfiguration)
-            workerClient = shared
-            workers = try startWorkers(queues: Array(Set(plan.nodes.map(\.queue))).sorted(), prefix: prefix, client: shared)
-        }
-        let runners = workers.map { worker in Task { try await worker.run() } }
-        let final = await RunProgress(producer: producer, runId: receipt.runId, live: !output.json, timeout: timeout?.duration)
-            .follow()
-        for worker in workers { await worker.close(timeout: .seconds(10)) }
-        for runner in runners { _ = try? await runner.value }
-        await workerClient?.close()
-
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        guard let final else { throw CLIError("flow run \(receipt.runId) disappeared while waiting", status: .notFound) }
-        let view = FlowView(run: final.run)
-        if output.json {
-            print(FlowRendering.json(view, now: now).prettyPrinted())
-        } else {
-            print(FlowRendering.tree(view, now: now))
-            let took = Output.duration(milliseconds: max(0, now - final.run.createdAt))
-            print(final.timedOut ? "run \(receipt.runId) is still \(final.run.status.rawValue) after \(took)"
-                                 : "run \(receipt.runId) \(final.run.status.rawValue) in \(took)")
-        }
-        if final.timedOut || final.run.status != .completed { throw ExitCode(ExitStatus.failed.rawValue) }
+        try await following.follow(runId: receipt.runId, queues: Array(Set(plan.nodes.map(\.queue))).sorted(),
+                                   producer: producer, configuration: configuration, json: output.json)
     }
 
     private func connect(_ configuration: RedisConfiguration) async throws -> RedisClient {
-        do {
-            return try await RedisClient.connect(configuration)
-        } catch let error as RedisClientError {
-            throw CLIError("cannot reach Redis at \(configuration.endpoint): \(error.description)", status: .redisUnavailable)
-        }
+        try await RunFollowOptions.connect(configuration)
     }
 
     /// Compiles the file (problems printed with positions, exit 2), then applies --data.
@@ -189,16 +140,5 @@ struct RunCommand: AsyncParsableCommand {
             return .object(object)
         }
         return tree(document)
-    }
-
-    private func startWorkers(queues: [String], prefix: String, client: RedisClient) throws -> [Worker] {
-        var logger = Logger(label: "tributary.run")
-        logger.logLevel = .error  // job failures show in the tree
-        return try queues.map { queue in
-            let router = JobRouter()
-            if allowCommands { router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration))) }
-            return try Worker(queue: queue, client: client, prefix: prefix, options: .init(concurrency: concurrency),
-                              logger: logger, router: router)
-        }
     }
 }

@@ -15,15 +15,19 @@ struct RunProgress {
         let timedOut: Bool
     }
 
-    /// Polls the run until its status is no longer `running` (or the timeout passes); `nil` if it disappears.
+    /// Draws the run until it settles (``FlowProducer/waitForRun(_:timeout:)`` decides, not a poll of its status)
+    /// or the timeout passes; `nil` if it disappears.
     func follow() async -> Outcome? {
         let terminal = live && isatty(STDOUT_FILENO) == 1
         let start = ContinuousClock.now
+        let settlement = RunSettlement()
+        let waiter = Task { await settlement.wait(producer, runId: runId) }
+        defer { waiter.cancel() }
         var lastStates: [String: JobState] = [:]
         var drawnLines = 0
         var failures = 0
         while true {
-            let run: FlowRun
+            var run: FlowRun
             do {
                 guard let found = try await producer.getFlowRun(runId) else { return nil }
                 run = found
@@ -36,7 +40,10 @@ struct RunProgress {
             }
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let view = FlowView(run: run)
-            let done = run.status != .running
+            let settled = await settlement.result
+            if case .gone? = settled { return nil }
+            if case .settled(let final)? = settled { run = final }
+            let done = settled != nil
             let timedOut = !done && timeout.map { ContinuousClock.now - start >= $0 } == true
             if terminal {
                 // Erase the previous drawing, then draw the tree with a progress bar under it.
@@ -59,6 +66,27 @@ struct RunProgress {
             lastStates = Dictionary(uniqueKeysWithValues: view.nodes.map { ($0.key, $0.state) })
             if done || timedOut { return Outcome(run: run, timedOut: timedOut) }
             try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    /// The end of a run as ``FlowProducer/waitForRun(_:timeout:)`` reports it, kept for the drawing loop.
+    actor RunSettlement {
+        enum Result { case settled(FlowRun), gone }
+        private(set) var result: Result?
+
+        /// Waits for the run to settle, through read errors (retried every second).
+        func wait(_ producer: FlowProducer, runId: String) async {
+            while !Task.isCancelled {
+                do {
+                    result = .settled(try await producer.waitForRun(runId))
+                    return
+                } catch let error as QueueError where error.code == .runNotFound {
+                    result = .gone
+                    return
+                } catch {
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
     }
 

@@ -28,6 +28,10 @@ extension Queue {
             let actual = (try? await getState(id)) ?? .unknown
             let expectation = expected.map { ", not \($0.rawValue)" } ?? ""
             throw QueueError(.jobNotInState, "cannot \(action) job \(id) of queue '\(name)': it is \(actual.rawValue)\(expectation)")
+        case -10:
+            throw QueueError(.inputsIncomplete, "cannot \(action) job \(id) of queue '\(name)': a job it needs failed and "
+                + "was not retried, so it would run without that input; retry that job first (or the whole run: "
+                + "`tributary flow retry RUN`)")
         default:
             throw QueueError(.unexpectedScriptResult, "\(script.name) returned \(status) for job \(id) of queue '\(name)'")
         }
@@ -41,8 +45,13 @@ extension Queue {
     ///   - state: `.failed` (the default) or `.completed`: the set the job must be in.
     ///   - resetAttemptsMade: also reset `attemptsMade` (`atm`), so the job gets all its attempts again.
     ///   - resetAttemptsStarted: also reset `attemptsStarted` (`ats`).
+    /// A job whose children (a flow node's inputs) are not all complete never runs with part of them: with
+    /// children pending it goes to waiting-children instead (event `waiting-children`), and moves on when they
+    /// finish; with a child that failed under the `fail` policy and was not retried, the retry is refused.
+    /// A node of a flow run has its recorded outcome taken back, and its run is running again.
+    ///
     /// - Throws: ``QueueError`` `jobNotFound`; `jobNotInState` when the job is not in `state`; `invalidOption` for
-    ///   another state.
+    ///   another state; `inputsIncomplete` when a child failed and was not retried.
     public func retryJob(_ id: String, state: JobState = .failed, resetAttemptsMade: Bool = false,
                          resetAttemptsStarted: Bool = false) async throws {
         guard state == .failed || state == .completed else {

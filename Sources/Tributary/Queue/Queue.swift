@@ -223,30 +223,24 @@ public final class Queue: Sendable {
         try await Self.states(of: [(keys, id)], client: client)[0]
     }
 
-    /// The states of many jobs, possibly of several queues, read in one pipeline.
+    /// The states of many jobs, possibly of several queues, read in one script (`getStates.lua`), so a job that
+    /// moves while they are read is seen in one state or the other, never in none.
     static func states(of jobs: [(queue: QueueKeys, id: String)], client: RedisClient) async throws -> [JobState] {
-        let sets: [(JobState, QueueKeys.Kind)] = [
-            (.completed, .completed), (.failed, .failed), (.delayed, .delayed), (.prioritized, .prioritized),
-            (.waitingChildren, .waitingChildren),
-        ]
-        let lists: [(JobState, QueueKeys.Kind)] = [(.active, .active), (.waiting, .wait), (.waiting, .paused)]
-        let probes = sets + lists
-        var commands: [RedisCommand] = []
-        commands.reserveCapacity(jobs.count * probes.count)
-        for (keys, id) in jobs {
-            commands += sets.map { RedisCommand("ZSCORE", .string(keys.key($0.1)), .string(id)) }
-            commands += lists.map { RedisCommand("LPOS", .string(keys.key($0.1)), .string(id)) }
+        try await statesAndRecord(of: jobs, runKey: nil, client: client).states
+    }
+
+    /// ``states(of:client:)`` with a flow run's record (its fields) read in the same step.
+    static func statesAndRecord(of jobs: [(queue: QueueKeys, id: String)], runKey: String?,
+                                client: RedisClient) async throws -> (states: [JobState], record: [String: String]) {
+        var arguments: [RedisArgument] = [.string(runKey ?? "")]
+        arguments.reserveCapacity(1 + jobs.count * 2)
+        for (keys, id) in jobs { arguments += [.string(keys.qualifiedName), .string(id)] }
+        let reply = try await client.run(QueueScripts.getStates.script, keys: [], arguments: arguments)
+        guard let parts = reply.array, parts.count == jobs.count + 1 else {
+            throw QueueError(.unexpectedScriptResult, "getStates returned \(reply)")
         }
-        let replies = try await client.pipeline(commands)
-        return jobs.indices.map { job in
-            for (index, (state, _)) in probes.enumerated() {
-                let reply = replies[job * probes.count + index]
-                if reply.isNull { continue }
-                if case .error = reply { continue }
-                return state
-            }
-            return .unknown
-        }
+        let states = parts.dropFirst().map { JobState(rawValue: $0.string ?? "") ?? .unknown }
+        return (states, (parts[0].array ?? []).fieldPairs)
     }
 }
 

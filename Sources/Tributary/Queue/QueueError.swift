@@ -27,6 +27,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let flowRejected = Code("flowRejected")
         /// No flow run has this id.
         public static let runNotFound = Code("runNotFound")
+        /// A job cannot be retried yet: an input it needs failed and was not retried (it would run without it).
+        public static let inputsIncomplete = Code("inputsIncomplete")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
     }

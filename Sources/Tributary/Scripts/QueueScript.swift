@@ -117,6 +117,8 @@ enum ScriptIncludes {
         "reattachToParent": PackageResources.reattachToParent_lua,
         "recordRunOutcome": PackageResources.recordRunOutcome_lua,
         "releaseHeldItem": PackageResources.releaseHeldItem_lua,
+        "settleRun": PackageResources.settleRun_lua,
+        "reopenRunNode": PackageResources.reopenRunNode_lua,
     ]
 }
 
@@ -173,7 +175,8 @@ enum QueueScripts {
 
     static let reprocessJob = QueueScript(
         "reprocessJob", source: PackageResources.reprocessJob_lua,
-        keys: [.wait, .prioritized, .priorityCounter, .meta, .active, .events, .marker, .completed, .failed])
+        keys: [.wait, .prioritized, .priorityCounter, .meta, .active, .events, .marker, .completed, .failed,
+               .waitingChildren])
 
     static let promoteJob = QueueScript(
         "promoteJob", source: PackageResources.promoteJob_lua,
@@ -204,6 +207,12 @@ enum QueueScripts {
 
     static let cancelFlowRun = QueueScript("cancelFlowRun", source: PackageResources.cancelFlowRun_lua, keys: [])
 
+    static let getStates = QueueScript("getStates", source: PackageResources.getStates_lua, keys: [])
+
+    static let retryFlowRun = QueueScript("retryFlowRun", source: PackageResources.retryFlowRun_lua, keys: [])
+
+    static let settleFlowRun = QueueScript("settleFlowRun", source: PackageResources.settleFlowRun_lua, keys: [])
+
     static let removeChildDependency = QueueScript(
         "removeChildDependency", source: PackageResources.removeChildDependency_lua, keys: [])
 
@@ -220,7 +229,7 @@ enum QueueScripts {
         "expandMap", source: PackageResources.expandMap_lua, keys: [.wait, .meta, .active, .events, .marker])
 
     static let all: [QueueScript] = [
-        checkFlow, cancelFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
         skipNode, expandMap,

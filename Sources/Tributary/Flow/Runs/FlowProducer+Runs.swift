@@ -66,11 +66,12 @@ extension FlowProducer {
                 extra["command"] = .string(JSONValue.array(command.map { .string($0) }).serialized())
             }
             let keys = queues[node.id]!, jobId = jobIds[node.id]!
-            _ = transaction.addJob(keys, arguments: Queue.addArguments(
+            let arguments = Queue.addArguments(
                 JobRequest(node.name, data: node.data, options: options), keys: keys, timestamp: timestamp,
                 jobId: jobId, parents: node.dependents.map { (jobIds[$0]!, queues[$0]!) },
-                waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey),
-                jobKey: keys.job(jobId), fresh: true)
+                waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey)
+            transaction.run?.fields["spec:\(node.id)"] = .string(Self.nodeSpec(arguments))
+            _ = transaction.addJob(keys, arguments: arguments, jobKey: keys.job(jobId), fresh: true)
         }
         switch try await transaction.run(on: client) {
         case .runExists:
@@ -81,6 +82,21 @@ extension FlowProducer {
             }
             return FlowRunReceipt(runId: runId, created: true, jobIds: jobIds)
         }
+    }
+
+    /// What a run record keeps of a node's job (`spec:<nodeId>`), so that `retryFlowRun.lua` can store the job
+    /// again after it was removed (cancel, retention): `addJob.lua`'s name, data, opts, delay, priority, push
+    /// command, parent key, parent, extra fields and parents, as a JSON array of strings.
+    static func nodeSpec(_ addArguments: [RedisArgument]) -> String {
+        let kept = [2, 4, 5, 6, 7, 8, 9, 10, 12, 13].map { index -> JSONValue in
+            switch addArguments[index] {
+            case .string(let text): return .string(text)
+            case .integer(let value): return .string(String(value))
+            case .double(let value): return .string(String(value))
+            case .bytes(let bytes): return .string(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        return JSONValue.array(kept).serialized()
     }
 
     /// The receipt of an existing run, or `nil`.
@@ -95,25 +111,30 @@ extension FlowProducer {
     ///
     /// - Returns: `nil` when no run has this id (under this producer's prefix).
     public func getFlowRun(_ runId: String) async throws -> FlowRun? {
-        let record = try await client.send(RedisCommand("HGETALL", .string(runKey(runId)))).array ?? []
-        guard !record.isEmpty else { return nil }
-        let fields = record.fieldPairs
-        let entries = StoredRunNode.parse(fields["nodes"])
+        // The record's node list first (it never changes), then the record and every state in one step.
+        let nodeList = try await client.send(RedisCommand("HGET", .string(runKey(runId)), "nodes"))
+        guard let nodeText = nodeList.string else { return nil }
+        let entries = StoredRunNode.parse(nodeText)
         var dependents: [String: [String]] = [:]
         for entry in entries { for need in entry.needs { dependents[need, default: []].append(entry.id) } }
         let jobs = entries.map { (queue: QueueKeys(prefix: prefix, queueName: $0.queue), id: $0.jobId) }
-        let states = try await Queue.states(of: jobs, client: client)
+        let (states, fields) = try await Queue.statesAndRecord(of: jobs, runKey: runKey(runId), client: client)
+        guard !fields.isEmpty else { return nil }
         let hashes = try await client.pipeline(jobs.map { RedisCommand("HGETALL", .string($0.queue.job($0.id))) })
         let nodes = entries.indices.map { index in
             let entry = entries[index]
             return FlowRunNode(id: entry.id, name: entry.name, queue: entry.queue, jobId: entry.jobId,
                                needs: entry.needs, dependents: dependents[entry.id] ?? [], state: states[index],
-                               job: Job(id: entry.jobId, queue: jobs[index].queue, flatFields: hashes[index].array ?? []))
+                               job: Job(id: entry.jobId, queue: jobs[index].queue, flatFields: hashes[index].array ?? []),
+                               outcome: fields["node:\(entry.id)"])
         }
         let roots = fields["roots"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
         return FlowRun(id: runId, flow: fields["flow"] ?? "", prefix: prefix,
                        createdAt: fields["createdAt"].flatMap { Int64($0) } ?? 0,
-                       cancelledAt: fields["cancelledAt"].flatMap { Int64($0) }, roots: roots, nodes: nodes)
+                       cancelledAt: fields["cancelledAt"].flatMap { Int64($0) },
+                       finishedAt: fields["finishedOn"].flatMap { Int64($0) },
+                       settledStatus: fields["state"].flatMap(FlowRunStatus.init(rawValue:)),
+                       roots: roots, nodes: nodes)
     }
 
     /// The newest runs first, optionally only those of one flow.

@@ -16,10 +16,14 @@
     {removed, left}: how many nodes were deleted and how many were left (active or finished)
     -1 the run does not exist
 
+  Each removed node's outcome is recorded in the run as `cancelled`; the run settles (event run-cancelled) at
+  once when no node is left active, else when the last active node finishes.
+
   Events: removed (prev = the state the node was in) on each node's queue.
 ]]
 --- @include "deleteJob"
 --- @include "maxEvents"
+--- @include "settleRun"
 
 local runKey, now = ARGV[1], ARGV[2]
 if redis.call("EXISTS", runKey) == 0 then return -1 end
@@ -35,6 +39,8 @@ for index = 3, #ARGV - 1, 2 do
     if not prev and redis.call("LREM", queueKey .. ":" .. list, 0, jobId) > 0 then prev = list end
   end
   if prev then
+    local node = redis.call("HGET", queueKey .. ":" .. jobId, "flowNode")
+    if node then redis.call("HSET", runKey, "node:" .. node, "cancelled") end
     deleteJob(queueKey .. ":", jobId, false)
     redis.call("XADD", queueKey .. ":events", "MAXLEN", "~", maxEvents(queueKey .. ":meta"), "*",
       "event", "removed", "jobId", jobId, "prev", prev)
@@ -44,4 +50,5 @@ for index = 3, #ARGV - 1, 2 do
   end
 end
 redis.call("HSET", runKey, "state", "cancelled", "cancelledAt", now)
+settleRun(runKey, now)
 return {removed, left}

@@ -52,12 +52,17 @@ for index = 8 + queueCount, #ARGV do
 end
 redis.call("SET", guardKey, "1", "PX", lifetime)
 if runKey ~= "" then
+  -- In batches: a run record has two fields per node, more than unpack takes at once for large runs.
   local fields = {}
   for field, value in pairs(cjson.decode(runRecord)) do
     table.insert(fields, field)
     table.insert(fields, value)
+    if #fields >= 1000 then
+      redis.call("HSET", runKey, unpack(fields))
+      fields = {}
+    end
   end
-  redis.call("HSET", runKey, unpack(fields))
+  if #fields > 0 then redis.call("HSET", runKey, unpack(fields)) end
   redis.call("ZADD", runsKey, createdAt, string.match(runKey, "([^:]*)$"))
 end
 return {1}

@@ -33,6 +33,7 @@
 --- @include "enqueueReady"
 --- @include "maxEvents"
 --- @include "reattachToParent"
+--- @include "reopenRunNode"
 
 local waitKey, prioritizedKey, counterKey, metaKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -65,6 +66,7 @@ for _, jobId in ipairs(ids) do
       local result = from == "failed" and "failedReason" or "returnvalue"
       redis.call("HDEL", jobKey, "finishedOn", "processedOn", result)
       reattachToParent(jobKey, from)
+      reopenRunNode(jobKey)
     end
     local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0
     enqueueReady(waitKey, prioritizedKey, counterKey, markerKey, jobId, priority, "LPUSH", blocked)

@@ -42,10 +42,13 @@
   includes/completeChild.lua; failed for good, see includes/failChild.lua (fpof, cpof, idof, rdof policies).
   A job of a flow run (field flowRun) that was started early by a child's `continue` policy (cpof: its :failed
   hash is not empty) completes even with children pending; they are dropped from its dependencies.
+  A run node's outcome is recorded in its run, which settles when nothing of it can run any more (see
+  includes/recordRunOutcome.lua).
 
   Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
   waiting (prev=waiting-children) or delayed on the parent's queue when its last child completes;
-  drained when fetching found nothing waiting and nothing active; plus those of moveToActive when fetching.
+  drained when fetching found nothing waiting and nothing active; plus those of moveToActive when fetching;
+  run-completed / run-failed / run-cancelled on <prefix>:__flows__:events when a flow run settles.
 ]]
 --- @include "releaseLock"
 --- @include "appendedStacktrace"
@@ -55,6 +58,7 @@
 --- @include "completeChild"
 --- @include "failChild"
 --- @include "releaseHeldItem"
+--- @include "recordRunOutcome"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -106,6 +110,7 @@ else
 end
 
 releaseHeldItem(jobKey, now)
+recordRunOutcome(jobKey, target, now)
 
 if keepCount == 0 then
   removeJobData(jobKey)

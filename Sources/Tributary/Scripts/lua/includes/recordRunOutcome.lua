@@ -1,9 +1,16 @@
--- A node of a flow run finished for good: its outcome ("completed", "failed", "skipped", ...) is written into the
--- run record as `node:<flowNode>` (docs/flows.md), so a run's view does not depend on whether the job is kept.
--- Jobs that are not run nodes (no `flowRunKey`/`flowNode`, e.g. the items of a map) are left alone.
+--- @include "settleRun"
+
+-- A node of a flow run finished for good: its outcome ("completed", "failed", "skipped", "cancelled", "removed")
+-- is written into the run record as `node:<flowNode>`, so the run's status no longer depends on whether the job
+-- is kept (removeOnComplete) or on reading its state at the right moment. Then the run is settled if nothing of
+-- it can run any more (see settleRun). Jobs that are not run nodes (no `flowRunKey`/`flowNode`, e.g. the items of
+-- a map) are left alone.
+-- Call it after the job's dependents were updated (released, or failed by policy) and before its hash is
+-- deleted by a retention policy.
 local function recordRunOutcome(jobKey, outcome, now)
   local stored = redis.call("HMGET", jobKey, "flowRunKey", "flowNode")
   if not stored[1] or not stored[2] then return end
   if redis.call("EXISTS", stored[1]) == 0 then return end
   redis.call("HSET", stored[1], "node:" .. stored[2], outcome)
+  settleRun(stored[1], now)
 end

@@ -1,0 +1,44 @@
+--[[
+  getStates: the states of many jobs, possibly of several queues, read in one step (a job moving between two
+  probes cannot read as in no state), optionally with a flow run's record read in the same step.
+
+  KEYS:
+    none (the jobs span queues; their keys are given in ARGV)
+
+  ARGV:
+    1 a flow run record key, or "" for none
+    2 .. pairs of (qualified queue name "<prefix>:<queue>", job id)
+
+  Returns:
+    {record, state, state, ...}: the run record as HGETALL returns it (empty without a run key), then one state
+    per job: completed, failed, delayed, prioritized, waiting-children, active, waiting (wait or paused list),
+    or unknown (the job is in none of them).
+
+  Events: none (it only reads).
+]]
+
+local record = {}
+if ARGV[1] ~= "" then record = redis.call("HGETALL", ARGV[1]) end
+local reply = {record}
+local sets = {"completed", "failed", "delayed", "prioritized", "waiting-children"}
+local lists = {{"active", "active"}, {"wait", "waiting"}, {"paused", "waiting"}}
+for index = 2, #ARGV - 1, 2 do
+  local queueKey, jobId = ARGV[index], ARGV[index + 1]
+  local state = "unknown"
+  for _, set in ipairs(sets) do
+    if redis.call("ZSCORE", queueKey .. ":" .. set, jobId) then
+      state = set
+      break
+    end
+  end
+  if state == "unknown" then
+    for _, list in ipairs(lists) do
+      if redis.call("LPOS", queueKey .. ":" .. list[1], jobId) then
+        state = list[2]
+        break
+      end
+    end
+  end
+  table.insert(reply, state)
+end
+return reply
