@@ -35,8 +35,8 @@ extension Worker {
 /// returns their results in item order, or fails when more items failed than tolerated.
 enum MapNodeRunner {
     /// Most items per expansion call, and most bytes of item JSON, so that no call holds Redis for long.
-    static let chunkItems = 500
-    static let chunkBytes = 256 * 1024
+    static let chunkItems = 100
+    static let chunkBytes = 64 * 1024
 
     static func run(_ job: Job) async throws -> JSONValue {
         guard let text = job.fields["flowMap"], let map = FlowMap(stored: text) else {
