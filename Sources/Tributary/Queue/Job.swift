@@ -91,6 +91,7 @@ public struct Job: Sendable {
         }
         if let text = fields["opts"], let parsed = try? JSONValue.parse(text) {
             options = JobOptions(stored: parsed)
+            problems += JobOptions.problems(inStored: parsed)
         } else {
             options = JobOptions()
             if fields["opts"] != nil { problems.append("the job's opts are not valid JSON") }
@@ -107,7 +108,27 @@ public struct Job: Sendable {
         parentKey = fields["parentKey"]
         processedBy = fields["pb"]
         deferredFailure = fields["defa"]
+        problems += Self.linkAndCounterProblems(fields)
         problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+
+    /// What is wrong with the fields the scripts read back (counters, parent links), as the scripts name it.
+    private static func linkAndCounterProblems(_ fields: [String: String]) -> [String] {
+        var problems: [String] = []
+        for counter in ["atm", "ats", "stc"] {
+            if let text = fields[counter], text.count > 18 || text.first == "+" || Int64(text) == nil {
+                problems.append("job field '\(counter)' is not an integer: '\(text.prefix(100))'")
+            }
+        }
+        if let text = fields["parents"] {
+            let links = (try? JSONValue.parse(text))?.arrayValue
+            if links?.allSatisfy({ $0["queueKey"]?.stringValue != nil && $0["id"]?.stringValue != nil }) != true {
+                problems.append("job field 'parents' is not a JSON array of parent links: '\(text.prefix(100))'")
+            }
+        } else if let text = fields["parent"], (try? JSONValue.parse(text))?.objectValue == nil {
+            problems.append("job field 'parent' is not a JSON object: '\(text.prefix(100))'")
+        }
+        return problems
     }
 
     /// The job as an add just stored it: the fields `addJob.lua` writes for this request. `prepared`: the data and

@@ -80,15 +80,67 @@ extension JobOptions.Retention {
         }
     }
 
+    /// Reads a stored retention as BullMQ's `moveToFinished` does: `true` removes, `false` keeps all, a number or
+    /// `{count}` keeps the newest `count` (0 removes, a negative count keeps all), `{age, count}` adds an age limit.
     init(stored json: JSONValue) {
+        func kept(_ count: Int64) -> Self {
+            count == 0 ? .removeAll : count < 0 ? .keepAll : .keepLast(Int(clamping: count))
+        }
         if let flag = json.boolValue {
             self = flag ? .removeAll : .keepAll
         } else if let count = json.intValue {
-            self = .keepLast(Int(count))
+            self = kept(count)
         } else if let age = json["age"]?.intValue {
-            self = .keepFor(age: .seconds(age), count: json["count"]?.intValue.map { Int($0) })
+            let count = json["count"]?.intValue.flatMap { $0 < 0 ? nil : Int(clamping: $0) }
+            self = .keepFor(age: .seconds(age), count: count)
+        } else if let count = json["count"]?.intValue {
+            self = kept(count)
         } else {
             self = .keepAll
         }
+    }
+}
+
+extension JobOptions {
+    /// What is wrong with the known options of a stored `opts` object, one line each, named by path as flow files
+    /// name them (`opts.attempts must be an integer, got 'three'`); empty when nothing is. `JobOptions(stored:)`
+    /// skips such values, so a worker fails the job with these lines instead of running it with options it
+    /// did not ask for. Keys Tributary does not know are not problems: other producers store their own.
+    static func problems(inStored json: JSONValue) -> [String] {
+        guard let object = json.objectValue else { return ["opts must be a JSON object, got \(json.kindForMessage)"] }
+        var problems: [String] = []
+        func expect(_ path: String, _ value: JSONValue?, _ rule: String, _ isValid: (JSONValue) -> Bool) {
+            if let value, !isValid(value) { problems.append("\(path) must be \(rule), got \(value.quotedForMessage)") }
+        }
+        let isInteger: (JSONValue) -> Bool = { $0.intValue != nil }
+        let isBool: (JSONValue) -> Bool = { $0.boolValue != nil }
+        expect("opts.jobId", object["jobId"], "a string") { $0.stringValue != nil }
+        for key in ["attempts", "delay", "priority", "timestamp", "timeout"] {
+            expect("opts.\(key)", object[key], "an integer", isInteger)
+        }
+        for key in ["lifo"] + FailurePolicy.allCases.compactMap(\.bullMQFlag) {
+            expect("opts.\(key)", object[key], "true or false", isBool)
+        }
+        if let backoff = object["backoff"] {
+            if let fields = backoff.objectValue {
+                expect("opts.backoff.type", fields["type"] ?? .null, "a string") { $0.stringValue != nil }
+                expect("opts.backoff.delay", fields["delay"], "an integer number of milliseconds", isInteger)
+                expect("opts.backoff.jitter", fields["jitter"], "a number 0...1") { $0.doubleValue.map { (0...1).contains($0) } ?? false }
+            } else {
+                expect("opts.backoff", backoff, "a delay in milliseconds or an object {type, delay, jitter}", isInteger)
+            }
+        }
+        for key in ["removeOnComplete", "removeOnFail"] {
+            guard let retention = object[key] else { continue }
+            if let fields = retention.objectValue {
+                expect("opts.\(key).age", fields["age"], "an integer number of seconds", isInteger)
+                expect("opts.\(key).count", fields["count"], "an integer number of jobs", isInteger)
+            } else {
+                expect("opts.\(key)", retention, "true, false, a number of jobs or an object {age, count}") {
+                    $0.boolValue != nil || $0.intValue != nil
+                }
+            }
+        }
+        return problems
     }
 }

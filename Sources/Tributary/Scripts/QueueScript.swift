@@ -119,6 +119,7 @@ enum ScriptIncludes {
         "releaseHeldItem": PackageResources.releaseHeldItem_lua,
         "settleRun": PackageResources.settleRun_lua,
         "reopenRunNode": PackageResources.reopenRunNode_lua,
+        "jobCounter": PackageResources.jobCounter_lua,
     ]
 }
 

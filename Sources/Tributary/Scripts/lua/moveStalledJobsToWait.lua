@@ -2,7 +2,8 @@
   moveStalledJobsToWait: finds active jobs whose worker stopped renewing the lock, and puts them back to wait.
   Two-phase: every active id is marked in the stalled set; a renewal clears the mark; an id still marked (and
   unlocked) at the next check has stalled. Beyond maxStalledCount stalls the job gets a deferred failure (defa),
-  which the next worker applies instead of running it. At most one check runs per interval across workers.
+  which the next worker applies instead of running it; so does a job whose `stc` is not an integer (the reason names
+  the field), and the check goes on with the others. At most one check runs per interval across workers.
 
   KEYS:
     1 stalled
@@ -29,6 +30,7 @@
 --- @include "isPausedOrMaxed"
 --- @include "enqueueReady"
 --- @include "maxEvents"
+--- @include "jobCounter"
 
 local stalledKey, waitKey, activeKey, prioritizedKey, counterKey, metaKey, eventsKey, markerKey, checkKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
@@ -43,9 +45,13 @@ for _, jobId in ipairs(redis.call("SMEMBERS", stalledKey)) do
   local jobKey = prefix .. jobId
   if redis.call("EXISTS", jobKey .. ":lock") == 0 and redis.call("LREM", activeKey, 1, jobId) > 0 then
     table.insert(stalled, jobId)
-    if redis.call("EXISTS", jobKey) == 1 then
-      local count = redis.call("HINCRBY", jobKey, "stc", 1)
-      if count > maxStalled then
+    -- Nothing below may raise for one bad job, or the check would stop for every other one: a key of another
+    -- type under the job's name is dropped like a missing hash; a bad `stc` fails the job, naming the field.
+    if redis.call("TYPE", jobKey)["ok"] == "hash" then
+      local count, counterProblem = incrementJobCounter(jobKey, "stc")
+      if counterProblem then
+        redis.call("HSET", jobKey, "defa", counterProblem)
+      elseif count > maxStalled then
         redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
       end
       -- Stalled jobs go to the head of the wait list, whatever their priority (as BullMQ does).
@@ -56,8 +62,9 @@ for _, jobId in ipairs(redis.call("SMEMBERS", stalledKey)) do
   end
 end
 redis.call("DEL", stalledKey)
+-- Marked in slices: unpack() of a whole list fails beyond about 8,000 values ("too many results to unpack").
 local active = redis.call("LRANGE", activeKey, 0, -1)
-if #active > 0 then
-  redis.call("SADD", stalledKey, unpack(active))
+for first = 1, #active, 5000 do
+  redis.call("SADD", stalledKey, unpack(active, first, math.min(first + 4999, #active)))
 end
 return stalled

@@ -29,6 +29,7 @@
 --- @include "appendedStacktrace"
 --- @include "scheduleDelayed"
 --- @include "maxEvents"
+--- @include "jobCounter"
 
 local activeKey, delayedKey, metaKey, eventsKey, markerKey, stalledKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local prefix, jobId, now, readyAt, token, reason, stacktrace, countAttempt =
@@ -44,7 +45,9 @@ if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
 
 redis.call("HSET", jobKey, "delay", readyAt - now)
 if countAttempt then
-  redis.call("HINCRBY", jobKey, "atm", 1)
+  -- A bad stored attempt count restarts at 1; the worker that takes the job next fails it, naming the field.
+  local _, counterProblem = incrementJobCounter(jobKey, "atm")
+  if counterProblem then redis.call("HSET", jobKey, "defa", counterProblem) end
   redis.call("HSET", jobKey, "failedReason", reason)
 end
 if traces then redis.call("HSET", jobKey, "stacktrace", traces) end

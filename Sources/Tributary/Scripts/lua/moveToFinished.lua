@@ -45,6 +45,10 @@
   A run node's outcome is recorded in its run, which settles when nothing of it can run any more (see
   includes/recordRunOutcome.lua).
 
+  Retention that removes the job detaches it from dependents still waiting for it (a child failed under BullMQ's
+  default policy): a dependent with nothing else pending moves on, as in BullMQ. A job whose parent link or `atm`
+  another producer wrote wrong fails for good, with a reason naming the field, and is kept in failed.
+
   Events: completed (returnvalue, prev=active) or failed (failedReason, prev=active) and retries-exhausted;
   waiting (prev=waiting-children) or delayed on the parent's queue when its last child completes;
   drained when fetching found nothing waiting and nothing active; plus those of moveToActive when fetching;
@@ -59,6 +63,8 @@
 --- @include "failChild"
 --- @include "releaseHeldItem"
 --- @include "recordRunOutcome"
+--- @include "detachFromParent"
+--- @include "jobCounter"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -69,6 +75,17 @@ local maxAttempts, stacktrace = tonumber(ARGV[14]), ARGV[15]
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+-- A field another producer wrote wrong makes the job fail for good, with a reason naming the field (unless the
+-- worker's reason already does); a job that was to complete is then kept in failed, whatever its retention.
+local function failForCorruption(problem, field)
+  if target ~= "failed" then keepCount, keepAge = -1, 0 end
+  if target ~= "failed" or not string.find(value, "'" .. field, 1, true) then value = problem end
+  target = "failed"
+end
+-- A bad parent link is found before the first write (Redis does not roll back a script that fails halfway);
+-- a bad `atm` where it is counted.
+local _, linkProblem = jobParents(jobKey)
+if linkProblem then failForCorruption("job " .. linkProblem, "parent") end
 local traces = nil
 if target ~= "completed" and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local dropPending = false
@@ -88,7 +105,8 @@ if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
 if dropPending then redis.call("DEL", jobKey .. ":dependencies") end
 
 local cap = maxEvents(k.meta)
-local attemptsMade = redis.call("HINCRBY", jobKey, "atm", 1)
+local attemptsMade, counterProblem = incrementJobCounter(jobKey, "atm")
+if counterProblem then failForCorruption(counterProblem, "atm'") end
 local setKey = completedKey
 if target == "completed" then
   redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", value)
@@ -113,6 +131,8 @@ releaseHeldItem(jobKey, now)
 recordRunOutcome(jobKey, target, now)
 
 if keepCount == 0 then
+  -- A child still pending for a parent (failed under BullMQ's default policy) must not leave it waiting forever.
+  detachFromParent(jobKey, false, prefix, now)
   removeJobData(jobKey)
 else
   redis.call("ZADD", setKey, now, jobId)

@@ -29,6 +29,7 @@
 --- @include "isPausedOrMaxed"
 --- @include "enqueueReady"
 --- @include "maxEvents"
+--- @include "jobCounter"
 
 local waitKey, activeKey, prioritizedKey, counterKey, metaKey, eventsKey, markerKey, stalledKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -42,7 +43,9 @@ local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
 
-redis.call("HINCRBY", jobKey, "atm", 1)
+-- A bad stored attempt count restarts at 1; the next worker then fails the job, naming the field.
+local _, counterProblem = incrementJobCounter(jobKey, "atm")
+if counterProblem then redis.call("HSET", jobKey, "defa", counterProblem) end
 redis.call("HSET", jobKey, "failedReason", reason)
 if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
 local priority = tonumber(redis.call("HGET", jobKey, "priority")) or 0

@@ -1,6 +1,7 @@
 --- @include "isPausedOrMaxed"
 --- @include "markReady"
 --- @include "promoteDueJobs"
+--- @include "jobCounter"
 
 -- Takes the next job for a worker: promotes due delayed jobs, honours pause, global concurrency and the rate
 -- limit, then pops the wait list (first) or the prioritized set, locks the job and marks it active.
@@ -24,7 +25,8 @@ local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitD
     end
   end
 
-  -- Take the next id whose job still exists (a hash deleted behind the queue's back is skipped).
+  -- Take the next id whose job still exists (a hash deleted behind the queue's back, or a key of another type
+  -- under its name, is skipped).
   local jobId
   repeat
     jobId = redis.call("RPOPLPUSH", k.wait, k.active)
@@ -35,7 +37,7 @@ local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitD
         redis.call("LPUSH", k.active, jobId)
       end
     end
-    if jobId and redis.call("EXISTS", prefix .. jobId) == 0 then
+    if jobId and redis.call("TYPE", prefix .. jobId)["ok"] ~= "hash" then
       redis.call("LREM", k.active, 1, jobId)
       jobId = nil
     else
@@ -62,7 +64,11 @@ local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitD
   else
     redis.call("HSET", jobKey, "processedOn", now)
   end
-  redis.call("HINCRBY", jobKey, "ats", 1)
+  local _, startsProblem = incrementJobCounter(jobKey, "ats")
+  if startsProblem then
+    -- The worker fails the job at once with this reason (BullMQ's deferred failure), instead of running it.
+    redis.call("HSET", jobKey, "defa", startsProblem)
+  end
   -- More jobs ready: wake another blocked worker.
   if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
     markReady(k.marker, false)
