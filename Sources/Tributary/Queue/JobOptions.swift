@@ -69,6 +69,11 @@ public struct JobOptions: Sendable, Hashable {
     /// BullMQ's highest priority number (2^21).
     public static let maximumPriority = 2_097_152
 
+    /// The longest `delay` or backoff delay accepted (ten years). Due times are stored as milliseconds since 1970
+    /// times 4,096 in the delayed set's scores, which stay exact only below 2^53 (until 2039); larger values are
+    /// refused by ``validate()``, and computed waits (exponential backoff, custom strategies) are capped to it.
+    public static let maximumDelay = Duration.milliseconds(315_360_000_000)
+
     /// The number of attempts the worker grants: `attempts`, or 1 when it is 0.
     public var effectiveAttempts: Int { max(attempts, 1) }
 
@@ -83,10 +88,16 @@ public struct JobOptions: Sendable, Hashable {
             if Int64(jobId) != nil { throw invalid("jobId '\(jobId)' must not be an integer: integer ids belong to the queue's counter") }
         }
         if delay < .zero { throw invalid("delay must not be negative (got \(delay))") }
+        if delay > Self.maximumDelay {
+            throw invalid("delay must be at most \(Self.maximumDelay.milliseconds) ms, ten years (got \(delay))")
+        }
         if !(0...Self.maximumPriority).contains(priority) {
             throw invalid("priority must be between 0 and \(Self.maximumPriority) (got \(priority))")
         }
         if attempts < 0 { throw invalid("attempts must not be negative (got \(attempts))") }
+        if let delay = backoff?.baseDelay, delay > Self.maximumDelay {
+            throw invalid("backoff.delay must be at most \(Self.maximumDelay.milliseconds) ms, ten years (got \(delay))")
+        }
         switch backoff {
         case .fixed(let delay, let jitter), .exponential(let delay, let jitter):
             if delay < .zero { throw invalid("backoff.delay must not be negative (got \(delay))") }
@@ -113,10 +124,23 @@ public struct JobOptions: Sendable, Hashable {
     }
 }
 
+extension JobOptions.Backoff {
+    /// The delay the backoff was given (the base of the exponential formula).
+    var baseDelay: Duration {
+        switch self {
+        case .fixed(let delay, _), .exponential(let delay, _), .custom(_, let delay): delay
+        }
+    }
+}
+
 extension Duration {
-    /// Whole milliseconds, rounded down.
+    /// Whole milliseconds, rounded down; saturated at `Int64.min`/`Int64.max` for durations beyond them.
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (total, overflowed) = scaled.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
+        if overflowed { return scaled < 0 ? .min : .max }
+        return total
     }
 }

@@ -63,7 +63,7 @@ extension Job {
     public func moveToDelayed(by delay: Duration) async throws -> Never {
         let handle = try runningHandle("moveToDelayed")
         let now = EpochClock.milliseconds()
-        let readyAt = now + max(delay.milliseconds, 0)
+        let readyAt = now + min(max(delay, .zero), JobOptions.maximumDelay).milliseconds
         let script = QueueScripts.moveToDelayed
         let reply = try await handle.queue.client.run(
             script.script, keys: script.keys(for: queue),

@@ -85,10 +85,21 @@ extension JobOptions.Retention {
 
 extension JobOptions.Backoff {
     /// The wait before the next attempt after `attemptsMade` failed ones, BullMQ's formulas: fixed `delay`,
-    /// exponential `2^(attemptsMade-1) * delay`, each lowered by up to `jitter` of itself at random.
+    /// exponential `2^(attemptsMade-1) * delay`, each lowered by up to `jitter` of itself at random. Whatever the
+    /// formula or a custom strategy gives is kept within 0...``JobOptions/maximumDelay`` (no overflow, however
+    /// large the stored delay or the number of attempts).
     func delay(attemptsMade: Int, error: any Error, job: Job, strategies: [String: WorkerOptions.BackoffStrategy]) -> Duration? {
+        unboundedDelay(attemptsMade: attemptsMade, error: error, job: job, strategies: strategies)
+            .map { min(max($0, .zero), JobOptions.maximumDelay) }
+    }
+
+    private func unboundedDelay(attemptsMade: Int, error: any Error, job: Job,
+                                strategies: [String: WorkerOptions.BackoffStrategy]) -> Duration? {
+        let limit = JobOptions.maximumDelay.milliseconds
         func jittered(_ base: Duration, _ jitter: Double) -> Duration {
+            let base = min(max(base, .zero), JobOptions.maximumDelay)
             guard jitter > 0 else { return base }
+            let jitter = min(jitter, 1)  // stored options are not validated: keep the result within 0...base
             let milliseconds = Double(base.milliseconds)
             return .milliseconds(Int64((milliseconds * (1 - jitter) + Double.random(in: 0..<1) * milliseconds * jitter).rounded(.down)))
         }
@@ -97,7 +108,8 @@ extension JobOptions.Backoff {
             return jittered(delay, jitter)
         case .exponential(let delay, let jitter):
             let factor = Int64(1) << Int64(min(max(attemptsMade - 1, 0), 40))
-            return jittered(.milliseconds(delay.milliseconds * factor), jitter)
+            let (product, overflow) = max(delay.milliseconds, 0).multipliedReportingOverflow(by: factor)
+            return jittered(.milliseconds(overflow ? limit : min(product, limit)), jitter)
         case .custom(let type, _):
             return strategies[type].map { $0(attemptsMade, error, job) }
         }

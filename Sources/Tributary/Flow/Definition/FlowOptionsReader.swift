@@ -48,6 +48,9 @@ struct FlowOptionsReader {
     private var problems: FlowProblems
     private let node: String?
 
+    /// ``JobOptions/maximumDelay`` in milliseconds, the bound of `delay` and of backoff delays.
+    private static let maximumDelay = JobOptions.maximumDelay.milliseconds
+
     private init(problems: FlowProblems, node: String?) {
         self.problems = problems
         self.node = node
@@ -123,7 +126,9 @@ struct FlowOptionsReader {
                 return value
             }
             return nil
-        case "delay": return integer(value, at: path, "must be an integer number of milliseconds >= 0", minimum: 0)
+        case "delay":
+            return integer(value, at: path, "must be an integer number of milliseconds 0...\(Self.maximumDelay) (ten years)",
+                           minimum: 0, maximum: Self.maximumDelay)
         case "timestamp": return integer(value, at: path, "must be an integer number of milliseconds since 1970 >= 0", minimum: 0)
         case "timeout": return integer(value, at: path, "must be an integer number of milliseconds > 0", minimum: 1)
         case "attempts": return integer(value, at: path, "must be an integer >= 0 (0 and 1 both mean one attempt)", minimum: 0)
@@ -143,7 +148,8 @@ struct FlowOptionsReader {
     private mutating func checkBackoff(_ value: JSONValue, at path: FlowPath) -> JSONValue? {
         switch value {
         case .int, .double:
-            return integer(value, at: path, "must be a delay in milliseconds >= 0 or an object {type, delay, jitter}", minimum: 0)
+            return integer(value, at: path, "must be a delay in milliseconds 0...\(Self.maximumDelay) or an object {type, delay, jitter}",
+                           minimum: 0, maximum: Self.maximumDelay)
         case .object(let object):
             let before = problems.list.count
             unknownKeys(of: object, allowed: FlowFileKeys.backoff, at: path, in: "backoff")
@@ -155,7 +161,8 @@ struct FlowOptionsReader {
                 invalid(path, "missing 'type': 'fixed', 'exponential' or the name of a custom strategy")
             }
             if let delay = object["delay"] {
-                _ = integer(delay, at: path.key("delay"), "must be an integer number of milliseconds >= 0", minimum: 0)
+                _ = integer(delay, at: path.key("delay"), "must be an integer number of milliseconds 0...\(Self.maximumDelay) (ten years)",
+                            minimum: 0, maximum: Self.maximumDelay)
             }
             if let jitter = object["jitter"], !(jitter.doubleValue.map { (0...1).contains($0) } ?? false) {
                 invalid(path.key("jitter"), "must be a number 0...1, got \(jitter.quotedForMessage)")
