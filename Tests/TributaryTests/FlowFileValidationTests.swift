@@ -185,7 +185,7 @@ struct FlowFileValidationTests {
             "d": {"opts": 5}
             """#)) == [
             "flow.json: nodes.publish.opts.priority: must be an integer 0...2097152, got -1",
-            "flow.json: nodes.publish.opts.delay: must be an integer number of milliseconds >= 0, got 'soon'",
+            "flow.json: nodes.publish.opts.delay: must be an integer number of milliseconds 0...315360000000 (ten years), got 'soon'",
             "flow.json: nodes.publish.opts.lifo: must be true or false, got 'yes'",
             "flow.json: nodes.publish.opts.attempts: must be an integer >= 0 (0 and 1 both mean one attempt), got 1.5",
             "flow.json: nodes.publish.opts.timeout: must be an integer number of milliseconds > 0, got 0",
