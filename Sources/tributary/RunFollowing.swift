@@ -20,6 +20,8 @@ struct RunFollowOptions: ParsableArguments {
     @Option(help: "With --work: the longest a command step may run when its node has no timeout.")
     var commandTimeout = DurationArgument(.seconds(600), text: "10m")
 
+    @OptionGroup(title: "With --work: crash recovery and rate limit") var tuning: WorkerTuningOptions
+
     @Option(help: "With --wait: give up waiting after this long (exit 1).")
     var timeout: DurationArgument?
 
@@ -79,7 +81,7 @@ struct RunFollowOptions: ParsableArguments {
         return try queues.map { queue in
             let router = JobRouter()
             if allowCommands { router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration))) }
-            return try Worker(queue: queue, client: client, prefix: prefix, options: .init(concurrency: concurrency),
+            return try Worker(queue: queue, client: client, prefix: prefix, options: tuning.workerOptions(concurrency: concurrency),
                               logger: logger, router: router)
         }
     }

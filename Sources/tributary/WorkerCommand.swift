@@ -31,6 +31,8 @@ struct WorkerCommand: AsyncParsableCommand {
               tributary worker --queue emails
               tributary worker -q extract -q load --concurrency 8 --allow-commands
               tributary worker -q steps --allow-commands --command-timeout 2m
+              tributary worker -q steps --allow-commands --lock-duration 5s --stalled-interval 5s
+              tributary worker -q api-calls --limit-max 10 --limit-duration 1s
               REDIS_URL=redis://10.0.0.5:6379 tributary worker -q emails --grace-period 2m
             """
     )
@@ -43,6 +45,8 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Jobs run at once, per queue.")
     var concurrency = 1
+
+    @OptionGroup(title: "Crash recovery and rate limit") var tuning: WorkerTuningOptions
 
     @Flag(help: "Run command steps (jobs with a \"command\" field). See SECURITY above.")
     var allowCommands = false
@@ -89,7 +93,7 @@ struct WorkerCommand: AsyncParsableCommand {
             if allowCommands {
                 router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration)))
             }
-            let options = WorkerOptions(concurrency: concurrency, name: self.name)
+            let options = tuning.workerOptions(concurrency: concurrency, name: self.name)
             workers.append(try Worker(queue: name, client: client, prefix: connection.prefix, options: options,
                                       logger: logger, router: router))
         }
