@@ -66,11 +66,12 @@ package enum ChildProcess {
 
     /// Spawns `executable` (an absolute path) with `arguments`, wiring the given descriptors to the child's
     /// stdin, stdout and stderr, and returns its pid; the caller reaps it with ``waitForExit(_:timeout:)``.
-    /// With `newProcessGroup`, the child leads its own process group, so Ctrl-C in a terminal does not reach it.
+    /// With `newProcessGroup`, the child leads its own process group, so Ctrl-C in a terminal does not reach it;
+    /// with `joinProcessGroup`, it joins that existing group instead.
     /// `workingDirectory` is the child's current directory (the parent's when `nil`); `environment` replaces the
     /// inherited environment when given.
     package static func spawn(_ executable: String, arguments: [String], stdin: Int32, stdout: Int32, stderr: Int32,
-                              newProcessGroup: Bool = false, workingDirectory: String? = nil,
+                              newProcessGroup: Bool = false, joinProcessGroup: pid_t? = nil, workingDirectory: String? = nil,
                               environment: [String: String]? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -100,9 +101,9 @@ package enum ChildProcess {
         }
         posix_spawnattr_setsigdefault(&attributes, &defaulted)
         var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
-        if newProcessGroup {
+        if newProcessGroup || joinProcessGroup != nil {
             flags |= POSIX_SPAWN_SETPGROUP
-            posix_spawnattr_setpgroup(&attributes, 0)
+            posix_spawnattr_setpgroup(&attributes, joinProcessGroup ?? 0)
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
