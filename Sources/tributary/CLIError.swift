@@ -43,7 +43,7 @@ struct CLIError: Error, CustomStringConvertible {
             if error.code == .invalidURL { return CLIError(error.message, status: .invalidInput) }
             let unavailable: [RedisClientError.Code] = [
                 .connectFailed, .authenticationFailed, .tlsConfiguration, .disconnected, .connectionClosed,
-                .unsupportedServer, .clientClosed,
+                .unsupportedServer, .clientClosed, .timedOut,
             ]
             return CLIError(error.description, status: unavailable.contains(error.code) ? .redisUnavailable : .failed)
         case let error as RedisServerError:

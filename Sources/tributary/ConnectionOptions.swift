@@ -14,11 +14,24 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("prefix"), help: ArgumentHelp("Key prefix of the queues (default: bull).", valueName: "prefix"))
     var explicitPrefix: String?
 
+    @Option(help: ArgumentHelp(
+        "How long connecting to Redis may take, handshake included (default: 10s, or the URL's connect_timeout=).",
+        valueName: "duration"))
+    var connectTimeout: DurationArgument?
+
+    @Option(help: ArgumentHelp(
+        "How long a Redis reply may take before the connection is given up (default: 30s, or the URL's command_timeout=; 0: forever).",
+        valueName: "duration"))
+    var redisTimeout: DurationArgument?
+
     /// The key prefix: `--prefix`, else `bull`.
     var prefix: String { explicitPrefix ?? "bull" }
 
     func validate() throws {
         guard explicitPrefix?.isEmpty != true else { throw ValidationError("--prefix must not be empty") }
+        if let connectTimeout, connectTimeout.duration <= .zero {
+            throw ValidationError("--connect-timeout must be positive (got '\(connectTimeout.text)')")
+        }
     }
 
     /// The URL given with `--redis` or `REDIS_URL`, if any.
@@ -46,6 +59,8 @@ struct ConnectionOptions: ParsableArguments {
             configuration = server.configuration
         }
         configuration.disconnectedBehavior = disconnectedBehavior
+        if let connectTimeout { configuration.connectTimeout = connectTimeout.duration }
+        if let redisTimeout { configuration.commandTimeout = redisTimeout.duration == .zero ? nil : redisTimeout.duration }
         return configuration
     }
 

@@ -12,6 +12,9 @@ struct RedisRequest {
 
     var payload: ByteBuffer
     var reply: Reply
+    /// How long the reply may take once written; `nil` waits forever. A reply that does not come in time means the
+    /// server or the route to it stopped answering: the connection is closed and every pending command fails.
+    var timeout: TimeAmount?
 
     func fail(_ error: any Error) {
         switch reply {
@@ -26,6 +29,10 @@ struct RedisRequest {
 ///
 /// Writes are not flushed one by one: the first write of an event-loop pass schedules a single flush at the end
 /// of the pass, so many tasks pipelining over one connection share system calls.
+///
+/// Timeouts cost one timer per connection, not one per request: the timer is set for the deadline of the oldest
+/// pending request (replies come in order, so a later request cannot be answered before it). When it fires and that
+/// request is still unanswered, the connection is closed with ``RedisClientError/Code-swift.struct/timedOut``.
 final class RedisChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = RedisRequest
@@ -33,7 +40,13 @@ final class RedisChannelHandler: ChannelDuplexHandler {
 
     private struct Pending {
         var reply: RedisRequest.Reply
+        var deadline: NIODeadline?
+        var timeout: TimeAmount?
     }
+
+    /// The server, for messages (`127.0.0.1:6379`).
+    private let endpoint: String
+    private var timeoutCheck: Scheduled<Void>?
 
     private let reader = HiredisReader()
     private var pending = CircularBuffer<Pending>(initialCapacity: 64)
@@ -45,7 +58,9 @@ final class RedisChannelHandler: ChannelDuplexHandler {
     /// Set once the channel failed or closed; later requests fail with it at once.
     private var terminalError: RedisClientError?
 
-    init() {}
+    init(endpoint: String) {
+        self.endpoint = endpoint
+    }
 
     // MARK: Outbound
 
@@ -59,9 +74,42 @@ final class RedisChannelHandler: ChannelDuplexHandler {
                 underlying: terminalError, commandWasNotSent: true))
             return
         }
-        pending.append(Pending(reply: request.reply))
+        let deadline = request.timeout.map { NIODeadline.now() + $0 }
+        pending.append(Pending(reply: request.reply, deadline: deadline, timeout: request.timeout))
         context.write(wrapOutboundOut(request.payload), promise: nil)
         scheduleFlush(context: context)
+        if deadline != nil { armTimeoutCheck(context: context) }
+    }
+
+    // MARK: Timeouts
+
+    private func scheduleTimeoutCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timeoutCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            let (handler, context) = bound.value
+            handler.timeoutCheck = nil
+            handler.checkTimeout(context: context)
+        }
+    }
+
+    /// Closes the connection if the oldest pending request is past its deadline; otherwise sets the timer for it.
+    private func checkTimeout(context: ChannelHandlerContext) {
+        guard terminalError == nil, let head = pending.first, let deadline = head.deadline else { return }
+        guard deadline <= .now() else {
+            scheduleTimeoutCheck(at: deadline, context: context)
+            return
+        }
+        let waited = head.timeout.map { Duration.nanoseconds($0.nanoseconds) }.map { "\($0)" } ?? "its timeout"
+        failAll(RedisClientError(
+            .timedOut,
+            "Redis at \(endpoint) did not answer within \(waited); the connection was closed (the command may or may not have run)"))
+        context.close(promise: nil)
+    }
+
+    /// After a reply: with no timer set, set one for the new oldest request.
+    private func armTimeoutCheck(context: ChannelHandlerContext) {
+        guard timeoutCheck == nil, let deadline = pending.first?.deadline else { return }
+        scheduleTimeoutCheck(at: deadline, context: context)
     }
 
     private func scheduleFlush(context: ChannelHandlerContext) {
@@ -102,12 +150,14 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         switch head.reply {
         case .single(let promise):
             pending.removeFirst()
+            armTimeoutCheck(context: context)
             promise.succeed(value)
         case .batch(let count, let promise):
             if headReplies.isEmpty { headReplies.reserveCapacity(count) }
             headReplies.append(value)
             if headReplies.count == count {
                 pending.removeFirst()
+                armTimeoutCheck(context: context)
                 let replies = headReplies
                 headReplies = []
                 promise.succeed(replies)
@@ -130,8 +180,15 @@ final class RedisChannelHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+    }
+
     private func failAll(_ error: RedisClientError) {
         if terminalError == nil { terminalError = error }
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
         headReplies = []
         while let head = pending.popFirst() {
             switch head.reply {

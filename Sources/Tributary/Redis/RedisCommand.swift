@@ -65,6 +65,39 @@ public struct RedisCommand: Sendable, Hashable {
         }
     }
 
+    /// How long a blocking command may block, read from its own timeout argument; `nil` when it blocks forever
+    /// (timeout 0) or is not a blocking command.
+    var blockingTimeout: Duration? {
+        func value(at index: Int) -> Double? {
+            guard arguments.indices.contains(index) else { return nil }
+            switch arguments[index] {
+            case .integer(let number): return Double(number)
+            case .double(let number): return number
+            case .string(let text): return Double(text)
+            case .bytes(let bytes): return Double(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        let seconds: Double?
+        switch name {
+        case "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BZPOPMIN", "BZPOPMAX":
+            seconds = value(at: arguments.count - 1)
+        case "BLMPOP", "BZMPOP":
+            seconds = value(at: 1)
+        case "WAIT":
+            seconds = value(at: arguments.count - 1).map { $0 / 1000 }
+        case "XREAD", "XREADGROUP":
+            let block = arguments.firstIndex { argument in
+                if case .string(let text) = argument { return text.uppercased() == "BLOCK" }
+                return false
+            }
+            seconds = block.flatMap { value(at: $0 + 1) }.map { $0 / 1000 }
+        default:
+            seconds = nil
+        }
+        guard let seconds, seconds > 0, seconds.isFinite else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
     /// Appends the RESP encoding of the command (`*N\r\n$len\r\narg\r\n…`) to `buffer`.
     ///
     /// The exact size is computed first, so the buffer grows at most once and every byte is written through one

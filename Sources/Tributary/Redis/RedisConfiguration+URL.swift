@@ -82,7 +82,23 @@ extension RedisConfiguration {
         endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
     }
 
-    private static let queryKeys = ["db", "password", "user", "username", "name", "ca", "cert", "key", "verify_hostname", "server_name"]
+    private static let queryKeys = [
+        "db", "password", "user", "username", "name", "connect_timeout", "command_timeout", "ca", "cert", "key",
+        "verify_hostname", "server_name",
+    ]
+
+    /// A duration in a URL: seconds (`2.5`), or a number with `ms`, `s` or `m`.
+    static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        let lowered = text.lowercased()
+        for (suffix, factor) in units where lowered.hasSuffix(suffix) {
+            if let value = Double(lowered.dropLast(suffix.count)), value >= 0, value.isFinite {
+                return .milliseconds(Int64((value * factor * 1000).rounded()))
+            }
+        }
+        guard let value = Double(lowered), value >= 0, value.isFinite else { return nil }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
 
     private mutating func apply(queryItem key: String, value: String, url: String) throws {
         switch key {
@@ -94,6 +110,16 @@ extension RedisConfiguration {
         case "password": password = value
         case "user", "username": username = value
         case "name": clientName = value
+        case "connect_timeout", "command_timeout":
+            guard let duration = Self.parseDuration(value), key == "command_timeout" || duration > .zero else {
+                throw RedisClientError(
+                    .invalidURL, "'\(url)' has \(key)=\(value); write seconds or a duration such as 500ms, 5s or 2m")
+            }
+            if key == "connect_timeout" {
+                connectTimeout = duration
+            } else {
+                commandTimeout = duration == .zero ? nil : duration
+            }
         case "ca", "cert", "key", "verify_hostname", "server_name":
             guard tls != nil else {
                 throw RedisClientError(.invalidURL, "'\(url)' sets TLS option '\(key)' but is not a rediss:// URL")

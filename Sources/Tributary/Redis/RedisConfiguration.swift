@@ -9,6 +9,8 @@ import NIOSSL
 ///   `?ca=/path/ca.crt&cert=/path/client.crt&key=/path/client.key&verify_hostname=false`
 /// - `unix:///path/redis.sock?db=N` or `redis+unix:///path/redis.sock?db=N` (also `password=`, `user=`)
 /// - `name=…` as a query item on any of them sets `CLIENT SETNAME`.
+/// - `connect_timeout=…` and `command_timeout=…` set ``connectTimeout`` and ``commandTimeout``: seconds, or a
+///   number with `ms`, `s` or `m` (`500ms`, `2m`); `command_timeout=0` waits forever.
 public struct RedisConfiguration: Sendable {
     /// A server address.
     public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
@@ -116,8 +118,15 @@ public struct RedisConfiguration: Sendable {
     public var tls: TLS?
     /// The name given with CLIENT SETNAME (no spaces), shown by CLIENT LIST.
     public var clientName: String?
-    /// How long a connection attempt may take.
+    /// How long a connection attempt may take: TCP connect, TLS handshake, AUTH/SELECT/CLIENT SETNAME (or a PING)
+    /// together. 10 s by default.
     public var connectTimeout: Duration
+    /// How long a reply may take once a command is written; `nil` waits forever. 30 s by default. A blocking
+    /// command (BZPOPMIN, BLPOP, XREAD BLOCK…) gets its own timeout plus this; one that blocks forever (timeout 0)
+    /// waits forever. When a reply is late, the connection is closed, every command in flight on it fails with
+    /// ``RedisClientError/Code-swift.struct/timedOut``, and the client reconnects: a server that accepts
+    /// connections and never answers (stopped with SIGSTOP, hung, behind a black-holed route) cannot hang callers.
+    public var commandTimeout: Duration?
     /// When and how to reconnect.
     public var reconnect: ReconnectPolicy
     /// What calls do while disconnected.
@@ -132,6 +141,7 @@ public struct RedisConfiguration: Sendable {
         tls: TLS? = nil,
         clientName: String? = nil,
         connectTimeout: Duration = .seconds(10),
+        commandTimeout: Duration? = .seconds(30),
         reconnect: ReconnectPolicy = .init(),
         disconnectedBehavior: DisconnectedBehavior = .failFast
     ) {
@@ -142,6 +152,7 @@ public struct RedisConfiguration: Sendable {
         self.tls = tls
         self.clientName = clientName
         self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
         self.reconnect = reconnect
         self.disconnectedBehavior = disconnectedBehavior
     }

@@ -11,13 +11,17 @@ public final class RedisConnection: Sendable {
     let channel: any Channel
     /// A short label for logs, e.g. `127.0.0.1:6379` or `/tmp/redis.sock`.
     public let label: String
+    /// How long a reply may take by default (``RedisConfiguration/commandTimeout``); `nil` waits forever.
+    public let commandTimeout: Duration?
 
-    private init(channel: any Channel, label: String) {
+    private init(channel: any Channel, label: String, commandTimeout: Duration?) {
         self.channel = channel
         self.label = label
+        self.commandTimeout = commandTimeout
     }
 
-    /// Opens a connection, runs the TLS handshake if configured, then AUTH, SELECT and CLIENT SETNAME.
+    /// Opens a connection, runs the TLS handshake if configured, then AUTH, SELECT and CLIENT SETNAME (or a PING),
+    /// all within ``RedisConfiguration/connectTimeout``.
     ///
     /// - Throws: ``RedisClientError`` with code `connectFailed`, `tlsConfiguration` or `authenticationFailed`.
     public static func connect(
@@ -35,6 +39,8 @@ public final class RedisConnection: Sendable {
             sslContext = nil
         }
         let serverHostname = configuration.tlsServerHostname
+        let label = configuration.endpoint.description
+        let deadline = ContinuousClock.now + configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
@@ -43,10 +49,9 @@ public final class RedisConnection: Sendable {
                         let tlsHandler = try NIOSSLClientHandler(context: sslContext, serverHostname: serverHostname)
                         try channel.pipeline.syncOperations.addHandler(tlsHandler)
                     }
-                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler())
+                    try channel.pipeline.syncOperations.addHandler(RedisChannelHandler(endpoint: label))
                 }
             }
-        let label = configuration.endpoint.description
         let channel: any Channel
         do {
             switch configuration.endpoint {
@@ -58,9 +63,12 @@ public final class RedisConnection: Sendable {
         } catch {
             throw RedisClientError(.connectFailed, "Could not connect to Redis at \(label)", underlying: error)
         }
-        let connection = RedisConnection(channel: channel, label: label)
+        let connection = RedisConnection(channel: channel, label: label, commandTimeout: configuration.commandTimeout)
         do {
-            try await connection.handshake(configuration)
+            // The handshake gets what is left of the connect timeout: a server that accepts connections and never
+            // answers fails here, naming the endpoint, instead of hanging the caller.
+            let left = max(deadline - ContinuousClock.now, .milliseconds(1))
+            try await connection.handshake(configuration, timeout: left)
         } catch {
             connection.close()
             throw error
@@ -69,7 +77,7 @@ public final class RedisConnection: Sendable {
         return connection
     }
 
-    private func handshake(_ configuration: RedisConfiguration) async throws {
+    private func handshake(_ configuration: RedisConfiguration, timeout: Duration) async throws {
         var commands: [RedisCommand] = []
         if let password = configuration.password {
             if let username = configuration.username {
@@ -87,7 +95,8 @@ public final class RedisConnection: Sendable {
         guard !commands.isEmpty else {
             // Still prove the server speaks RESP (and that the TLS handshake went through) before handing it out.
             do {
-                _ = try await sendChecked(RedisCommand("PING"))
+                let reply = try await send(RedisCommand("PING"), timeout: timeout).get()
+                if case .error(let error) = reply { throw error }
             } catch let error as RedisServerError where error.code == "NOAUTH" {
                 throw RedisClientError(
                     .authenticationFailed, "Redis at \(label) requires a password: put it in the URL (redis://:PASSWORD@host)",
@@ -101,7 +110,7 @@ public final class RedisConnection: Sendable {
         }
         let replies: [RESPValue]
         do {
-            replies = try await pipeline(commands).get()
+            replies = try await pipeline(commands, timeout: timeout).get()
         } catch {
             throw RedisClientError(.connectFailed, "Could not connect to Redis at \(label)", underlying: error)
         }
@@ -121,12 +130,28 @@ public final class RedisConnection: Sendable {
     public var isActive: Bool { channel.isActive }
 
     /// Sends one command; the future holds the raw reply (error replies included, as ``RESPValue/error(_:)``).
+    ///
+    /// The reply may take ``commandTimeout`` (a blocking command: its own timeout plus that); after it, the
+    /// connection is closed and the future fails with `timedOut`.
     public func send(_ command: RedisCommand) -> EventLoopFuture<RESPValue> {
+        send(command, timeout: timeout(for: command))
+    }
+
+    /// Sends one command whose reply may take `timeout` (`nil`: forever); see ``send(_:)``.
+    public func send(_ command: RedisCommand, timeout: Duration?) -> EventLoopFuture<RESPValue> {
         var payload = channel.allocator.buffer(capacity: 64)
         command.encode(into: &payload)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        write(RedisRequest(payload: payload, reply: .single(promise)))
+        write(RedisRequest(payload: payload, reply: .single(promise), timeout: timeout.map { TimeAmount($0) }))
         return promise.futureResult
+    }
+
+    /// The reply timeout of `command`: ``commandTimeout``, plus the command's own timeout when it blocks; `nil`
+    /// (forever) when it blocks without a timeout or no command timeout is set.
+    func timeout(for command: RedisCommand) -> Duration? {
+        guard let commandTimeout else { return nil }
+        guard command.isBlocking else { return commandTimeout }
+        return command.blockingTimeout.map { $0 + commandTimeout }
     }
 
     /// Sends one command and throws ``RedisServerError`` when the server answers with an error.
@@ -138,12 +163,19 @@ public final class RedisConnection: Sendable {
 
     /// Writes several commands back to back in one buffer, so no other caller's command can come between them,
     /// and delivers their raw replies together, in order.
+    ///
+    /// The last reply may take ``commandTimeout`` after the write (or `timeout`, when given).
     public func pipeline(_ commands: [RedisCommand]) -> EventLoopFuture<[RESPValue]> {
+        pipeline(commands, timeout: commandTimeout)
+    }
+
+    /// ``pipeline(_:)`` whose replies may take `timeout` (`nil`: forever).
+    public func pipeline(_ commands: [RedisCommand], timeout: Duration?) -> EventLoopFuture<[RESPValue]> {
         guard !commands.isEmpty else { return channel.eventLoop.makeSucceededFuture([]) }
         var payload = channel.allocator.buffer(capacity: 64 * commands.count)
         for command in commands { command.encode(into: &payload) }
         let promise = channel.eventLoop.makePromise(of: [RESPValue].self)
-        write(RedisRequest(payload: payload, reply: .batch(count: commands.count, promise)))
+        write(RedisRequest(payload: payload, reply: .batch(count: commands.count, promise), timeout: timeout.map { TimeAmount($0) }))
         return promise.futureResult
     }
 

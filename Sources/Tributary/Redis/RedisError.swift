@@ -33,6 +33,9 @@ public struct RedisClientError: Error, Sendable, CustomStringConvertible {
         public static let disconnected = Code("disconnected")
         /// The connection closed while this command was in flight; it may or may not have run on the server.
         public static let connectionClosed = Code("connectionClosed")
+        /// The server did not answer in time (``RedisConfiguration/commandTimeout``): it is stopped, paused,
+        /// overloaded or unreachable. The connection was closed; the command may or may not have run.
+        public static let timedOut = Code("timedOut")
         /// Connecting (TCP, unix socket or TLS handshake) failed.
         public static let connectFailed = Code("connectFailed")
         /// AUTH was rejected by the server.
