@@ -25,8 +25,9 @@ func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async
 struct RedisTimeoutTests {
     private func quick(_ url: String, _ behavior: RedisConfiguration.DisconnectedBehavior = .failFast) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)
-        configuration.connectTimeout = .seconds(3)
-        configuration.commandTimeout = .seconds(3)
+        // Short enough for a test, long enough for a loaded machine to answer a live server in time.
+        configuration.connectTimeout = .seconds(5)
+        configuration.commandTimeout = .seconds(5)
         configuration.reconnect = .init(minimumDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
         configuration.disconnectedBehavior = behavior
         return configuration
@@ -81,10 +82,10 @@ struct RedisTimeoutTests {
     func blockingCommands() async throws {
         try await withRedisServer { server in
             var configuration = try quick(server.tcpURL)
-            configuration.commandTimeout = .seconds(2)
+            configuration.commandTimeout = .seconds(4)
             let client = try await RedisClient.connect(configuration)
-            // Blocks 3 s, longer than the 2 s command timeout: the reply (nil, nothing to pop) still counts.
-            #expect(try await client.send(RedisCommand("BLPOP", "nothing", 3)) == .null)
+            // Blocks 6 s, longer than the 4 s command timeout: the reply (nil, nothing to pop) still counts.
+            #expect(try await client.send(RedisCommand("BLPOP", "nothing", 6)) == .null)
             #expect(RedisCommand("BZPOPMIN", "k", .double(1.5)).blockingTimeout == .milliseconds(1500))
             #expect(RedisCommand("XREAD", "BLOCK", 250, "STREAMS", "s", "$").blockingTimeout == .milliseconds(250))
             #expect(RedisCommand("BLMPOP", 3, 1, "k", "LEFT").blockingTimeout == .seconds(3))

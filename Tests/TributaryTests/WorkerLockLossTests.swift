@@ -46,12 +46,15 @@ struct WorkerLockLossTests {
     @Test("a command step is killed when its lock cannot be renewed before it expires (Redis stopped answering)")
     func commandKilledWhenRenewalsFail() async throws {
         try await withRedisServer { server in
+            // The test's own client keeps the default timeouts (a loaded machine can be slow to answer); the
+            // worker's gives up on a reply after 5 s, so that its renewals fail while the server is stopped.
+            let client = try await RedisClient.connect(try RedisConfiguration(url: server.unixURL))
             var configuration = try RedisConfiguration(url: server.unixURL)
             configuration.disconnectedBehavior = .waitForReconnect
-            configuration.connectTimeout = .seconds(2)
-            configuration.commandTimeout = .seconds(2)
+            configuration.connectTimeout = .seconds(5)
+            configuration.commandTimeout = .seconds(5)
             configuration.reconnect = .init(minimumDelay: .milliseconds(50), maximumDelay: .milliseconds(500))
-            let client = try await RedisClient.connect(configuration)
+            let workerClient = try await RedisClient.connect(configuration)
             let queue = try Queue("unrenewed", client: client)
             let directory = try makeScratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,7 +63,7 @@ struct WorkerLockLossTests {
             _ = try await addCommandJob(queue, client, command: ["sh", "-c", script, "sh", pidFile])
             let router = JobRouter()
             router.runCommandSteps(CommandStep(options: .init(killGrace: .seconds(2))))
-            let worker = try Worker(queue: "unrenewed", client: client, options: .init(lockDuration: .seconds(3)), router: router)
+            let worker = try Worker(queue: "unrenewed", client: workerClient, options: .init(lockDuration: .seconds(6)), router: router)
             let runner = Task { try await worker.run() }
             func sleeperPID() -> pid_t? {
                 (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -75,6 +78,7 @@ struct WorkerLockLossTests {
             #expect(killed, "the command step kept running although its lock could not be renewed")
             await worker.close(timeout: .seconds(10))
             try await runner.value
+            await workerClient.close()
             await client.close()
         }
     }
