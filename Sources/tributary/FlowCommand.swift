@@ -145,7 +145,10 @@ struct FlowCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a flow run: its pending nodes are removed; active ones finish.",
             discussion: """
-                Exit codes: 0 cancelled, 4 no such run.
+                A run that has finished (completed, failed, or cancelled already) is left as it is: the command says \
+                so and exits 1. An active node's failed attempt is not retried once its run is cancelled.
+
+                Exit codes: 0 cancelled, 1 the run had already finished (nothing changed), 4 no such run.
 
                 Examples:
                   tributary flow cancel 3f9c2a

@@ -69,12 +69,12 @@ struct FlowFileTests {
     func allOptions() throws {
         let plan = try #require(compiledFlow("""
             {"flow": "f", "queue": "q", "nodes": {"a": {"opts": {
-              "jobId": "report-2024", "delay": 1500, "priority": 2097152, "lifo": true, "attempts": 4,
+              "jobId": "report-2024", "delay": 1500, "priority": 2097151, "lifo": true, "attempts": 4,
               "backoff": {"type": "my-strategy", "delay": 20}, "removeOnComplete": {"count": 10},
               "removeOnFail": {"age": 3600, "count": 5}, "timestamp": 1700000000000, "timeout": 30000}}}}
             """))
         #expect(plan.node("a")?.options == JobOptions(
-            jobId: "report-2024", delay: .milliseconds(1500), priority: 2_097_152, lifo: true, attempts: 4,
+            jobId: "report-2024", delay: .milliseconds(1500), priority: 2_097_151, lifo: true, attempts: 4,
             backoff: .custom(type: "my-strategy", delay: .milliseconds(20)), removeOnComplete: .keepLast(10),
             removeOnFail: .keepFor(age: .seconds(3600), count: 5), timestamp: 1_700_000_000_000,
             timeout: .milliseconds(30000), onFailure: .fail))

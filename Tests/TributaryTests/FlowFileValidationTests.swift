@@ -180,11 +180,11 @@ struct FlowFileValidationTests {
             "publish": {"opts": {"priority": -1, "delay": "soon", "lifo": "yes", "attempts": 1.5, "timeout": 0,
               "timestamp": -3, "backoff": {"type": "exponential", "jitter": 2}, "removeOnComplete": {},
               "removeOnFail": "never"}},
-            "b": {"opts": {"priority": 2097153, "backoff": {"delay": 10}}},
+            "b": {"opts": {"priority": 2097152, "backoff": {"delay": 10}}},
             "c": {"opts": {"backoff": "slow"}},
             "d": {"opts": 5}
             """#)) == [
-            "flow.json: nodes.publish.opts.priority: must be an integer 0...2097152, got -1",
+            "flow.json: nodes.publish.opts.priority: must be an integer 0...2097151, got -1",
             "flow.json: nodes.publish.opts.delay: must be an integer number of milliseconds 0...315360000000 (ten years), got 'soon'",
             "flow.json: nodes.publish.opts.lifo: must be true or false, got 'yes'",
             "flow.json: nodes.publish.opts.attempts: must be an integer >= 0 (0 and 1 both mean one attempt), got 1.5",
@@ -193,7 +193,7 @@ struct FlowFileValidationTests {
             "flow.json: nodes.publish.opts.backoff.jitter: must be a number 0...1, got 2",
             "flow.json: nodes.publish.opts.removeOnComplete: needs 'age' (seconds), 'count', or both",
             "flow.json: nodes.publish.opts.removeOnFail: must be true, false, a number of jobs to keep or an object {age, count}, got a string",
-            "flow.json: nodes.b.opts.priority: must be an integer 0...2097152, got 2097153",
+            "flow.json: nodes.b.opts.priority: must be an integer 0...2097151, got 2097152",
             "flow.json: nodes.b.opts.backoff: missing 'type': 'fixed', 'exponential' or the name of a custom strategy",
             "flow.json: nodes.c.opts.backoff: must be a delay in milliseconds or an object {type, delay, jitter}, got a string",
             "flow.json: nodes.d.opts: must be an object of job options, got an integer",
@@ -286,7 +286,7 @@ struct FlowFileValidationTests {
             """#))
         #expect(error.description == """
             flow.json: defaults.attempts: must be an integer >= 0 (0 and 1 both mean one attempt), got -1
-            flow.json: nodes.extract.opts.priority: must be an integer 0...2097152, got -1
+            flow.json: nodes.extract.opts.priority: must be an integer 0...2097151, got -1
             flow.json: nodes.merge: unknown key 'neds' in node 'merge'; did you mean 'needs'?
             flow.json: nodes.publish.onFailure: must be one of 'fail', 'ignore', 'remove', 'continue', got 'explode'
             flow.json: nodes.merge.needs[1]: unknown node 'transfrom'
@@ -334,7 +334,7 @@ struct FlowFileBullMQValidationTests {
     @Test("options of nested nodes are checked like native ones")
     func nestedOptions() {
         #expect(flowProblems(#"{"name": "r", "queueName": "q", "opts": {"priority": "high", "sizeLimit": 5, "lifo": true}}"#) == [
-            "flow.json: opts.priority: must be an integer 0...2097152, got 'high'",
+            "flow.json: opts.priority: must be an integer 0...2097151, got 'high'",
             "flow.json: opts.sizeLimit: 'sizeLimit' is a BullMQ job option that Tributary flow files do not support",
         ])
     }

@@ -90,7 +90,7 @@ struct QueueTests {
     @Test("invalid options are rejected naming the option, and nothing is stored", arguments: [
         (JobOptions(jobId: "a:b"), "jobId 'a:b' must not contain ':'"),
         (JobOptions(jobId: "42"), "must not be an integer"),
-        (JobOptions(priority: 2_097_153), "priority must be between 0 and 2097152"),
+        (JobOptions(priority: 2_097_152), "priority must be between 0 and 2097151"),
         (JobOptions(delay: .milliseconds(-1)), "delay must not be negative"),
         (JobOptions(attempts: -1), "attempts must not be negative"),
         (JobOptions(backoff: .fixed(delay: .seconds(1), jitter: 2)), "backoff.jitter"),

@@ -27,7 +27,8 @@ public struct JobOptions: Sendable, Hashable {
     public var jobId: String?
     /// How long the job waits in the delayed set before it can run.
     public var delay: Duration = .zero
-    /// 0 (none, the default) to 2,097,152; lower numbers run first, and any prioritized job runs after the wait list.
+    /// 0 (none, the default) to 2,097,151 (``maximumPriority``); lower numbers run first, and any prioritized job
+    /// runs after the wait list.
     public var priority: Int = 0
     /// Put the job at the head of the wait list (taken next) instead of the tail.
     public var lifo = false
@@ -66,8 +67,13 @@ public struct JobOptions: Sendable, Hashable {
         self.onFailure = onFailure
     }
 
-    /// BullMQ's highest priority number (2^21).
-    public static let maximumPriority = 2_097_152
+    /// The highest priority number for which jobs of equal priority stay first in, first out: 2^21 - 1.
+    ///
+    /// The prioritized set's score is `priority * 2^32 + a per-queue counter` (BullMQ's encoding, kept so that
+    /// BullMQ workers in other languages read the same order). Scores are doubles, exact only below 2^53, so from
+    /// 2^21 on adjacent counters round to the same score and equal priorities come out of order. BullMQ accepts
+    /// 2^21 (2,097,152) itself; Tributary refuses it.
+    public static let maximumPriority = 2_097_151
 
     /// The longest `delay` or backoff delay accepted (ten years). Due times are stored as milliseconds since 1970
     /// times 4,096 in the delayed set's scores, which stay exact only below 2^53 (until 2039); larger values are
@@ -86,6 +92,7 @@ public struct JobOptions: Sendable, Hashable {
             if jobId.isEmpty { throw invalid("jobId must not be empty") }
             if jobId.contains(":") { throw invalid("jobId '\(jobId)' must not contain ':'") }
             if Int64(jobId) != nil { throw invalid("jobId '\(jobId)' must not be an integer: integer ids belong to the queue's counter") }
+            if QueueKeys.isReservedJobId(jobId) { throw invalid("jobId '\(jobId)' \(QueueKeys.reservedJobIdRule)") }
         }
         if delay < .zero { throw invalid("delay must not be negative (got \(delay))") }
         if delay > Self.maximumDelay {

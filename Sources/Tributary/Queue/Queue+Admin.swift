@@ -92,27 +92,56 @@ extension Queue {
     /// queues are untouched, including queues whose name starts with this one's. A job whose parent lives in
     /// another queue is detached from it first.
     ///
-    /// The queue is paused while its keys are deleted in batches, so no worker takes a job meanwhile.
+    /// The queue is paused while its keys are deleted in batches, so no worker takes a job meanwhile. A worker
+    /// that finishes a job while the batches run can write keys a batch has already passed (the events stream,
+    /// the completed set), so the deletion runs again from the start until a whole pass finds nothing: when this
+    /// returns, no key of the queue is left. Stop the queue's workers first for a clean end: a worker still
+    /// running afterwards writes its stalled-check key again.
     ///
     /// - Parameter force: delete even while jobs are active (their workers will fail to finish them).
     /// - Throws: ``QueueError`` `activeJobs` when jobs are active and `force` is false; nothing is deleted then.
+    ///   `keysKeepAppearing` when keys of the queue were still being written after
+    ///   ``obliteratePasses`` passes (a producer still adding jobs).
     public func obliterate(force: Bool = false) async throws {
+        try await obliterate(force: force, batch: 1000, afterStep: nil)
+    }
+
+    /// The most deletion passes ``obliterate(force:)`` runs before giving up on a queue whose keys keep coming back.
+    public static let obliteratePasses = 20
+
+    /// ``obliterate(force:)`` with the SCAN COUNT of a step and a hook run after each step (for tests that finish
+    /// jobs between steps).
+    func obliterate(force: Bool, batch: Int, afterStep: (@Sendable () async throws -> Void)?) async throws {
         let pattern = Self.globEscaped(keys.jobKeyPrefix) + "*"
-        var cursor = "0"
-        repeat {
-            let reply = try await runScript(QueueScripts.obliterate, [
-                .string(keys.jobKeyPrefix), .string(pattern), .string(cursor), .integer(1000), .string(force ? "1" : "0"),
-            ])
-            if reply.int == -2, case .integer = reply {
-                let active = try await client.send(RedisCommand("LLEN", .string(keys.key(.active)))).int ?? 0
-                throw QueueError(.activeJobs, "cannot obliterate queue '\(name)': \(active) job(s) are active; "
-                    + "wait for them to finish or pass force: true")
+        for pass in 0..<Self.obliteratePasses {
+            var cursor = "0"
+            var deleted = 0
+            repeat {
+                // Only the first pass may refuse: later ones clean up what was written while it ran.
+                let reply = try await runScript(QueueScripts.obliterate, [
+                    .string(keys.jobKeyPrefix), .string(pattern), .string(cursor), .integer(Int64(batch)),
+                    .string(force || pass > 0 ? "1" : "0"),
+                ])
+                if reply.int == -2, case .integer = reply {
+                    let active = try await client.send(RedisCommand("LLEN", .string(keys.key(.active)))).int ?? 0
+                    throw QueueError(.activeJobs, "cannot obliterate queue '\(name)': \(active) job(s) are active; "
+                        + "wait for them to finish or pass force: true")
+                }
+                guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let count = parts[1].int else {
+                    throw QueueError(.unexpectedScriptResult, "obliterate returned \(reply) for queue '\(name)'")
+                }
+                cursor = next
+                deleted += Int(count)
+                try await afterStep?()
+            } while cursor != "0"
+            if deleted == 0 { return }
+            if pass > 0 {
+                logger.info("obliterate: keys were written while the queue was being deleted; deleting again",
+                            metadata: ["pass": "\(pass + 1)", "deleted": "\(deleted)"])
             }
-            guard case .bulkString = reply, let next = reply.string else {
-                throw QueueError(.unexpectedScriptResult, "obliterate returned \(reply) for queue '\(name)'")
-            }
-            cursor = next
-        } while cursor != "0"
+        }
+        throw QueueError(.keysKeepAppearing, "obliterate: keys of queue '\(name)' were still being written after "
+            + "\(Self.obliteratePasses) passes; stop the producers and workers of the queue and try again")
     }
 
     /// The queues that exist under `prefix`: the names of the `<prefix>:<queue>:meta` and `<prefix>:<queue>:id`

@@ -131,7 +131,7 @@ extension Queue {
     /// `lifo`, ahead of the jobs of equal priority). A job in another state keeps its place and runs with the
     /// new priority when it next becomes ready. No event, as in BullMQ.
     ///
-    /// - Throws: ``QueueError`` `jobNotFound`; `invalidOption` for a priority outside 0...2,097,152.
+    /// - Throws: ``QueueError`` `jobNotFound`; `invalidOption` for a priority outside 0...``JobOptions/maximumPriority`` (2,097,151).
     public func changeJobPriority(_ id: String, priority: Int, lifo: Bool = false) async throws {
         guard (0...JobOptions.maximumPriority).contains(priority) else {
             throw QueueError(.invalidOption, "priority must be between 0 and \(JobOptions.maximumPriority) (got \(priority))")

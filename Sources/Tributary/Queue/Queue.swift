@@ -33,11 +33,16 @@ public final class Queue: Sendable {
 
     /// Creates a queue handle; nothing is written until a job is added.
     ///
-    /// - Throws: ``QueueError`` `invalidQueueName` when the name or prefix is empty or the name contains ':'.
+    /// - Throws: ``QueueError`` `invalidQueueName` when the name or prefix is empty, the name contains ':', or the
+    ///   name is `__flows__`, under which flow run records are kept (a queue of that name would obliterate or
+    ///   clean them).
     public init(_ name: String, client: RedisClient, prefix: String = "bull",
                 logger: Logger = Logger(label: "tributary.queue")) throws {
         guard !name.isEmpty, !name.contains(":") else {
             throw QueueError(.invalidQueueName, "queue name '\(name)' must be non-empty and must not contain ':'")
+        }
+        guard name != FlowProducer.reservedQueueName else {
+            throw QueueError(.invalidQueueName, "queue name '\(name)' is reserved for flow run records")
         }
         guard !prefix.isEmpty else { throw QueueError(.invalidQueueName, "the key prefix must not be empty") }
         self.name = name

@@ -22,6 +22,12 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let jobLocked = Code("jobLocked")
         /// The queue has active jobs, so it cannot be obliterated without `force`.
         public static let activeJobs = Code("activeJobs")
+        /// Keys of the queue were still being written while ``Queue/obliterate(force:)`` deleted them, pass after
+        /// pass (a producer still adding jobs).
+        public static let keysKeepAppearing = Code("keysKeepAppearing")
+        /// The flow run has finished (completed, failed or cancelled already), so it cannot be cancelled; nothing
+        /// was changed.
+        public static let runFinished = Code("runFinished")
         /// A flow was refused before anything was stored: a node's job id is taken, or a key it needs has the wrong
         /// type. The message names the key.
         public static let flowRejected = Code("flowRejected")

@@ -30,4 +30,18 @@ public struct QueueKeys: Sendable, Hashable {
 
     /// The hash of a job: `<prefix>:<queue>:<jobId>`.
     public func job(_ id: String) -> String { jobKeyPrefix + id }
+
+    /// Names a custom job id cannot take: a job's hash `<prefix>:<queue>:<id>` would be one of the queue's own
+    /// keys. Every ``Kind``, plus the keys BullMQ keeps beside them (`repeat` for job schedulers, `de` for
+    /// deduplication, and `priority`, `meta-paused` and `metrics` of older BullMQ versions).
+    public static let reservedJobIds: [String] = Kind.allCases.map(\.rawValue) + ["repeat", "de", "priority", "meta-paused", "metrics"]
+
+    /// Why a reserved id is refused, for messages: "is reserved: …".
+    static let reservedJobIdRule = "is reserved: it would be one of the queue's own keys (reserved ids: "
+        + reservedJobIds.joined(separator: ", ") + ")"
+
+    /// Whether `id` is one of ``reservedJobIds``, compared byte for byte as Redis compares keys.
+    public static func isReservedJobId(_ id: String) -> Bool {
+        reservedJobIds.contains { $0.utf8.elementsEqual(id.utf8) }
+    }
 }

@@ -105,6 +105,7 @@ enum ScriptIncludes {
         "promoteDueJobs": PackageResources.promoteDueJobs_lua,
         "takeNextJob": PackageResources.takeNextJob_lua,
         "releaseLock": PackageResources.releaseLock_lua,
+        "inCancelledRun": PackageResources.inCancelledRun_lua,
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
         "appendedStacktrace": PackageResources.appendedStacktrace_lua,

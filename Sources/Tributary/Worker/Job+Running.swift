@@ -70,6 +70,9 @@ extension Job {
             arguments: [
                 .string(queue.jobKeyPrefix), .string(id), .integer(now), .integer(readyAt), .string(handle.token), "", "", "0",
             ])
+        if reply.int == -13 {
+            throw UnrecoverableError("job \(id) was not delayed: its flow run \(flowRunId ?? "?") was cancelled")
+        }
         if let code = reply.int, code < 0 {
             throw QueueError(.unexpectedScriptResult, "moveToDelayed refused job \(id) (status \(code)); its lock may be lost")
         }

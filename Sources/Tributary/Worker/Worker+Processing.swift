@@ -165,6 +165,12 @@ extension Worker {
                     .string(stacktrace), .string(job.options.lifo ? "RPUSH" : "LPUSH"),
                 ])
         }
+        if reply.int == -13 {
+            // The job's flow run was cancelled: no retry; the attempt fails for good (the lock is still held).
+            let reason = "\(failure.reason) (not retried: flow run \(job.flowRunId ?? "?") was cancelled)"
+            return try await fail(job, token: token, failure: AttemptFailure(
+                reason: reason, error: failure.error, unrecoverable: true), logger: logger)
+        }
         forget(job, token: token)
         try checkStatus(reply, job: job, step: delay > .zero ? "moveToDelayed" : "retryJob")
         eventSink.yield(.failed(job, reason: failure.reason, willRetry: true))

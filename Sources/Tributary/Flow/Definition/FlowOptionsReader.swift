@@ -122,6 +122,8 @@ struct FlowOptionsReader {
                 invalid(path, "must not contain ':', got '\(id)'")
             } else if id.wholeMatch(of: /[+-]?[0-9]+/) != nil {
                 invalid(path, "must not be an integer, got '\(id)': integer ids belong to the queue's counter")
+            } else if QueueKeys.isReservedJobId(id) {
+                invalid(path, "'\(id)' \(QueueKeys.reservedJobIdRule)")
             } else {
                 return value
             }

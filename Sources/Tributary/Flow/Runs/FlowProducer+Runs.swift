@@ -165,13 +165,23 @@ extension FlowProducer {
     }
 
     /// Cancels a run: its pending nodes (waiting, delayed, prioritized, waiting for children) are removed in one
-    /// step, active nodes are left to finish, and the run is marked cancelled.
+    /// step, active nodes are left to finish (an attempt of theirs that fails is not retried: it fails for good),
+    /// and the run is marked cancelled.
     ///
-    /// - Throws: ``QueueError`` `runNotFound`.
+    /// - Throws: ``QueueError`` `runNotFound`; `runFinished` when the run has completed, failed or was cancelled
+    ///   already (nothing is changed).
     @discardableResult
     public func cancelFlowRun(_ runId: String) async throws -> FlowRunCancellation {
         guard let run = try await getFlowRun(runId) else {
             throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
+        }
+        func finished(_ how: String) -> QueueError {
+            QueueError(.runFinished, "flow run '\(runId)' \(how); nothing was changed")
+        }
+        switch run.status {
+        case .running: break
+        case .cancelled: throw finished("was cancelled already")
+        case .completed, .failed: throw finished("has \(run.status.rawValue)")
         }
         var arguments: [RedisArgument] = [.string(runKey(runId)), .integer(EpochClock.milliseconds())]
         for node in run.nodes.reversed() {
@@ -180,6 +190,9 @@ extension FlowProducer {
         let reply = try await client.run(QueueScripts.cancelFlowRun.script, keys: [], arguments: arguments)
         guard let counts = reply.array, counts.count == 2, let removed = counts[0].int, let left = counts[1].int else {
             if reply.int == -1 { throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'") }
+            // It finished between the read above and the script (which checks atomically).
+            if reply.int == -2 { throw finished("has finished (no node is pending or active)") }
+            if reply.int == -3 { throw finished("was cancelled already") }
             throw QueueError(.unexpectedScriptResult, "cancelFlowRun returned \(reply)")
         }
         return FlowRunCancellation(removed: Int(removed), left: Int(left))

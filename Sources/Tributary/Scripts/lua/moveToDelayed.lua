@@ -22,10 +22,13 @@
 
   Returns:
     0 on success; -1 the job does not exist; -2 lock missing; -6 lock held by another worker; -3 not active
+    -13 the job belongs to a cancelled flow run: it is not delayed, and nothing is changed (the lock is still held;
+        the worker fails the attempt for good instead)
 
   Events: delayed (delay = ready-at ms).
 ]]
 --- @include "releaseLock"
+--- @include "inCancelledRun"
 --- @include "appendedStacktrace"
 --- @include "scheduleDelayed"
 --- @include "maxEvents"
@@ -37,6 +40,7 @@ local prefix, jobId, now, readyAt, token, reason, stacktrace, countAttempt =
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+if inCancelledRun(prefix, jobKey) then return -13 end
 local traces = nil
 if countAttempt and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)

@@ -2,7 +2,7 @@
   obliterate: one step of deleting every key of a queue. The first step pauses the queue so that no worker takes
   a job while the keys go; each step deletes the keys one SCAN batch finds (the pattern matches
   "<prefix>:<queue>:*" exactly, so a queue whose name merely starts the same is untouched); the last step deletes
-  meta, and with it the pause. Jobs whose parent is in another queue are detached from it first (a parent whose
+  meta, and with it the pause. A step that finds no key of the queue deletes nothing but the meta it wrote. Jobs whose parent is in another queue are detached from it first (a parent whose
   last pending child goes is released to wait there).
 
   KEYS:
@@ -17,7 +17,10 @@
     5 "1" to go ahead while jobs are active, "0" to refuse
 
   Returns:
-    the cursor for the next step, "0" when the queue is gone
+    {cursor, deleted}: the cursor for the next step ("0" when this pass is over) and how many keys this step
+    deleted, meta not counted. A pass that deleted nothing found no key of the queue, so the queue is gone; a pass
+    that deleted something may have missed keys written meanwhile (a worker finishing a job whose hash a later
+    step deleted), so the caller runs passes until one deletes nothing.
     -2 jobs are active and force was not given (checked at the first step; nothing was deleted)
 
   Events: none (the events stream is deleted); waiting (prev=waiting-children) on another queue's stream for a
@@ -57,4 +60,4 @@ end
 if reply[1] == "0" then
   redis.call("DEL", metaKey)
 end
-return reply[1]
+return {reply[1], #doomed}

@@ -21,10 +21,13 @@
 
   Returns:
     0 on success; -1 the job does not exist; -2 lock missing; -6 lock held by another worker; -3 not active
+    -13 the job belongs to a cancelled flow run: it is not retried, and nothing is changed (the lock is still held;
+        the worker fails the attempt for good instead)
 
   Events: waiting (prev=active).
 ]]
 --- @include "releaseLock"
+--- @include "inCancelledRun"
 --- @include "appendedStacktrace"
 --- @include "isPausedOrMaxed"
 --- @include "enqueueReady"
@@ -37,6 +40,7 @@ local prefix, jobId, token, reason, stacktrace, pushCommand = ARGV[1], ARGV[2], 
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+if inCancelledRun(prefix, jobKey) then return -13 end
 local traces = nil
 if stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
