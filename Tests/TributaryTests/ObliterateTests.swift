@@ -14,10 +14,11 @@ struct ObliterateTests {
     @Test("obliterate --force while a worker finishes jobs between its steps ends with no key of the queue")
     func obliterateWhileJobsFinish() async throws {
         try await withQueue("busy") { _, client, _ in
-            // Where the events stream falls in SCAN's order is random; a job hash must outlive it for the
-            // scenario (a finish writing the stream again behind the cursor). Run it until it happened (≤ 4 times).
+            // Where the events stream falls in SCAN's order is random; the active list and a job (hash and lock) must
+            // outlive it for the scenario (a finish writing the stream again behind the cursor). Run it until it
+            // happened (up to 6 times).
             var exercised = false
-            for round in 0..<4 where !exercised {
+            for round in 0..<6 where !exercised {
                 let name = "busy\(round)"
                 let queue = try Queue(name, client: client)
                 let jobs = 40
@@ -35,8 +36,12 @@ struct ObliterateTests {
                     try await queue.obliterate(force: true, batch: 2) {
                         guard await !released.isSet,
                               try await client.send(RedisCommand("EXISTS", .string(queue.keys.key(.events)))).int == 0 else { return }
-                        let hashes = try await client.pipeline((1...jobs).map { RedisCommand("EXISTS", .string(queue.keys.job("\($0)"))) })
-                        guard hashes.contains(where: { $0.int == 1 }) else { return }
+                        // A job can finish only while its hash, its lock and the active list are all still there.
+                        let active = try await client.send(RedisCommand("EXISTS", .string(queue.keys.key(.active)))).int
+                        let alive = try await client.pipeline((1...jobs).map {
+                            RedisCommand("EXISTS", .string(queue.keys.job("\($0)")), .string(queue.keys.job("\($0)") + ":lock"))
+                        })
+                        guard active == 1, alive.contains(where: { $0.int == 2 }) else { return }
                         await released.set()
                         await gate.open()
                         // The jobs whose hash is still there complete and write the events stream again.
