@@ -28,7 +28,7 @@ struct TributaryCommand: AsyncParsableCommand {
         version: Tributary.version,
         subcommands: [
             ValidateCommand.self, RunCommand.self, FlowCommand.self, WorkerCommand.self, StatsCommand.self,
-            JobCommand.self, QueueCommand.self, ServerCommand.self,
+            JobCommand.self, QueueCommand.self, ServerCommand.self, DoctorCommand.self,
         ]
     )
 

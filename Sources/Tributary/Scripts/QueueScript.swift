@@ -230,10 +230,22 @@ enum QueueScripts {
     static let expandMap = QueueScript(
         "expandMap", source: PackageResources.expandMap_lua, keys: [.wait, .meta, .active, .events, .marker])
 
+    // The doctor (Queue/Doctor/).
+
+    private static let stateKeys: [QueueKeys.Kind] = [
+        .wait, .paused, .active, .prioritized, .delayed, .completed, .failed, .waitingChildren,
+    ]
+
+    static let doctorInspect = QueueScript("doctorInspect", source: PackageResources.doctorInspect_lua, keys: stateKeys)
+
+    static let doctorRepair = QueueScript(
+        "doctorRepair", source: PackageResources.doctorRepair_lua, keys: stateKeys + [.stalled, .meta, .events])
+
     static let all: [QueueScript] = [
         checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
         skipNode, expandMap,
+        doctorInspect, doctorRepair,
     ]
 }
