@@ -40,6 +40,25 @@ struct DoctorTests {
         }
     }
 
+    @Test("an item held back by its map node for maxConcurrency is not a job in no state")
+    func heldMapItem() async throws {
+        try await withQueue("jobs") { queue, client, _ in
+            try await queue.add("fine")
+            try await send(client, "HSET", "bull:jobs:m", "name", "convert", "data", "{}", "opts", "{}", "timestamp", 1)
+            try await send(client, "ZADD", "bull:jobs:waiting-children", 1, "m")
+            try await send(client, "HSET", "bull:jobs:m/0", "name", "convert", "data", "{}", "opts", "{}", "timestamp", 1,
+                           "parentKey", "bull:jobs:m", "parent", #"{"id":"m","queueKey":"bull:jobs","idof":true}"#,
+                           "mapIndex", 0)
+            try await send(client, "SADD", "bull:jobs:m:dependencies", "bull:jobs:m/0")
+            try await send(client, "RPUSH", "bull:jobs:m:held", "m/0")
+            let report = try await QueueDoctor(client: client).examine()
+            #expect(report.isHealthy, "\(report.findings)")
+            try await send(client, "LREM", "bull:jobs:m:held", 0, "m/0")
+            let lost = try await QueueDoctor(client: client).examine()
+            #expect(lost.findings.map(\.kind) == [.jobInNoState] && lost.findings.first?.jobId == "m/0")
+        }
+    }
+
     @Test("a job hash in no state list is found and moved to failed with a reason")
     func jobInNoState() async throws {
         try await withQueue("jobs") { queue, client, _ in

@@ -17,11 +17,14 @@ struct InspectedJob {
     let lockExists: Bool
     let dependencies: Int
 
+    /// Set when the job's map node holds it back for its maxConcurrency (`<map job key>:held`).
+    static let heldBit: UInt16 = 1 << 8
+
     /// The names of the state keys holding the job.
     var stateNames: [String] {
         QueueExamination.containers.enumerated().compactMap { bit, container in
             states & (UInt16(1) << UInt16(bit)) != 0 ? container.kind.rawValue : nil
-        }
+        } + (states & Self.heldBit != 0 ? ["held by its map node"] : [])
     }
 }
 

@@ -131,7 +131,7 @@ struct QueueExamination {
 
     /// Keys under a job that are not job hashes: logs, dependencies, children's results, failures, locks.
     static func isJobSubkey(_ rest: String) -> Bool {
-        for suffix in [":logs", ":dependencies", ":processed", ":failed", ":unsuccessful", ":lock"]
+        for suffix in [":logs", ":dependencies", ":processed", ":failed", ":unsuccessful", ":lock", ":held"]
         where rest.hasSuffix(suffix) {
             return true
         }

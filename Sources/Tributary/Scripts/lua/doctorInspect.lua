@@ -16,8 +16,8 @@
     1 job key prefix
     2.. job ids
 
-  Returns: a flat array, four integers per id: a bit set of the state keys holding it (bit i-1 for KEYS[i]),
-  1 when its hash exists, 1 when its lock exists, the size of its :dependencies set.
+  Returns: a flat array, four integers per id: a bit set of the state keys holding it (bit i-1 for KEYS[i],
+  and bit 8 when its map node holds it back in `<map job key>:held` for maxConcurrency), 1 when its hash exists, 1 when its lock exists, the size of its :dependencies set.
 ]]
 local prefix = ARGV[1]
 local result = {}
@@ -34,6 +34,8 @@ for i = 2, #ARGV do
     if held then bits = bits + 2 ^ (k - 1) end
   end
   local jobKey = prefix .. id
+  local parentKey = redis.call("HGET", jobKey, "parentKey")
+  if parentKey and redis.call("LPOS", parentKey .. ":held", id) then bits = bits + 256 end
   table.insert(result, bits)
   table.insert(result, redis.call("EXISTS", jobKey))
   table.insert(result, redis.call("EXISTS", jobKey .. ":lock"))

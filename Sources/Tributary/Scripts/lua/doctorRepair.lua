@@ -41,7 +41,8 @@ local function heldAnywhere()
   for k = 4, 8 do
     if redis.call("ZSCORE", KEYS[k], jobId) then return true end
   end
-  return false
+  local parentKey = redis.call("HGET", jobKey, "parentKey")
+  return parentKey ~= false and redis.call("LPOS", parentKey .. ":held", jobId) ~= false
 end
 
 if kind == "job-in-no-state" then
