@@ -253,11 +253,10 @@ struct FlowFileBullMQShapeTests {
 
 @Suite("Flow files: shipped files")
 struct FlowFileShippedTests {
-    /// Every flows/*.json that is a flow (not the schema, nor any file declaring a `$schema`).
+    /// Every flows/*.json that is a flow (not the schema itself).
     static func flowFiles() throws -> [URL] {
         try FileManager.default.contentsOfDirectory(at: flowsDirectory, includingPropertiesForKeys: nil)
             .filter { $0.pathExtension == "json" && $0.lastPathComponent != "schema.json" }
-            .filter { (try? JSONValue.parse(bytes: Array(Data(contentsOf: $0))))?["$schema"] == nil }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
@@ -270,6 +269,8 @@ struct FlowFileShippedTests {
             let plan = try FlowCompiler.compile(contentsOfFile: file.path)
             #expect(!plan.nodes.isEmpty)
             #expect(plan.nodes.allSatisfy { $0.command != nil }, "\(file.lastPathComponent)")
+            let document = try JSONValue.parse(bytes: Array(Data(contentsOf: file)))
+            #expect(document["$schema"] == "./schema.json", "\(file.lastPathComponent) points editors at the schema")
         }
         let fan = try FlowCompiler.compile(contentsOfFile: flowsDirectory.appendingPathComponent("fan-in.json").path)
         #expect(fan.node("sum")?.needs.count == 10)
@@ -297,9 +298,15 @@ struct FlowFileShippedTests {
         #expect(Self.schemaKeys(schema, "node") == FlowFileKeys.node)
         #expect(Self.schemaKeys(schema, "optionFields") == FlowFileKeys.options)
         #expect(Self.schemaKeys(schema, "bullmqOptions") == FlowFileKeys.failureOptions)
-        #expect(Self.schemaKeys(schema, "bullmqNode") == FlowFileKeys.bullMQNode)
         #expect(Self.schemaKeys(schema, "condition") == FlowFileKeys.condition)
         #expect(Self.schemaKeys(schema, "map") == FlowFileKeys.map)
+        #expect(Self.schemaKeys(schema, "failureFlags") == FlowFileKeys.failureFlags)
+        #expect(schema["$defs"]?["jobOptions"]?["allOf"]?[0]?["$ref"] == "#/$defs/failureFlags")
+        #expect(schema["$defs"]?["bullmqOptions"]?["allOf"]?[0]?["$ref"] == "#/$defs/failureFlags")
+        #expect(Self.schemaKeys(schema, "bullmqNodeFields") == FlowFileKeys.bullMQNode)
+        #expect(Self.schemaKeys(schema, "bullmqFlow") == [FlowFileKeys.schema, "name"])
+        #expect(schema["$defs"]?["bullmqNode"]?["unevaluatedProperties"] == false)
+        #expect(schema["$defs"]?["bullmqFlow"]?["unevaluatedProperties"] == false)
         #expect(Self.schemaKeys(schema, "defaultOptions") == ["jobId"])
         #expect(schema["$defs"]?["defaultOptions"]?["properties"]?["jobId"] == false)
         let backoff = schema["$defs"]?["optionFields"]?["properties"]?["backoff"]?["anyOf"]?[1]

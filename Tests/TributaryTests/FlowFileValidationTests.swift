@@ -112,6 +112,23 @@ struct FlowFileValidationTests {
             == ["flow.json: nodes.b: node 'b' has no queue: give it a \"queue\" or set a default \"queue\" at the top level"])
     }
 
+    @Test("$schema is accepted at the top level of both shapes, only there, and only as a string")
+    func schemaReference() throws {
+        let native = try FlowCompiler.compile(#"{"$schema": "./schema.json", "flow": "f", "queue": "q", "nodes": {"a": {}}}"#,
+                                              source: "flow.json")
+        #expect(native.nodes.map(\.id) == ["a"])
+        let nested = try FlowCompiler.compile(#"{"$schema": "./schema.json", "name": "top", "queueName": "q", "children": []}"#,
+                                              source: "flow.json")
+        #expect(nested.nodes.map(\.id) == ["top"])
+        #expect(flowProblems(#"{"$schema": 1, "flow": "f", "queue": "q", "nodes": {"a": {}}}"#) == [
+            #"flow.json: ["$schema"]: must be a string (the URI or relative path of a JSON Schema, such as "./schema.json"), got an integer"#,
+        ])
+        #expect(flowProblems(flowWithNodes(#""a": {"$schema": "./schema.json"}"#))
+            == ["flow.json: nodes.a: unknown key '$schema' in node 'a'"])
+        #expect(flowProblems(#"{"name": "top", "queueName": "q", "children": [{"$schema": "x", "name": "c", "queueName": "q"}]}"#)
+            == ["flow.json: children[0]: unknown key '$schema' in node 'c' ('$schema' belongs at the top level only)"])
+    }
+
     @Test("unknown keys name the nearest valid key, or none when nothing is close")
     func unknownKeys() {
         #expect(flowProblems(#"{"flow": "f", "queue": "q", "nodse": {}, "colour": 1, "nodes": {"a": {}}}"#) == [
@@ -238,6 +255,38 @@ struct FlowFileValidationTests {
             #"flow.json: nodes.a.opts.ignoreDependencyOnFailure: BullMQ's 'ignoreDependencyOnFailure' is not allowed in the opts of a flow file; use the node's "onFailure": "ignore" instead"#,
         ])
         #expect(error.problems.allSatisfy { $0.code == .unsupportedOption })
+    }
+
+    @Test("BullMQ's short failure flags (fpof, idof, rdof, cpof) are synonyms of onFailure; a disagreement is a problem")
+    func shortFailureFlags() throws {
+        let plan = try FlowCompiler.compile(flowWithNodes(#"""
+            "a": {"opts": {"fpof": true}}, "b": {"opts": {"idof": true}}, "c": {"opts": {"rdof": true}},
+            "d": {"opts": {"cpof": true}}, "e": {"opts": {"idof": true}, "onFailure": "ignore"}, "f": {"opts": {"cpof": false}},
+            "g": {"needs": ["a", "b", "c", "d", "e", "f"]}
+            """#), source: "flow.json")
+        #expect(["a", "b", "c", "d", "e", "f"].map { plan.node($0)?.onFailure }
+            == [.fail, .ignore, .remove, .continue, .ignore, .fail])
+        #expect(plan.node("c")?.options.onFailure == .remove)
+        #expect(flowProblems(flowWithNodes(#""a": {"opts": {"idof": true}, "onFailure": "remove"}"#)) == [
+            #"flow.json: nodes.a.opts.idof: 'idof' means "onFailure": "ignore", but the node's "onFailure" is "remove"; keep only "onFailure""#,
+        ])
+        #expect(flowProblems(flowWithNodes(#""a": {"opts": {"fpof": true, "rdof": true}}, "b": {"opts": {"cpof": "yes"}}"#)) == [
+            "flow.json: nodes.a.opts: 'fpof' and 'rdof' exclude each other; set only one",
+            "flow.json: nodes.b.opts.cpof: must be true or false, got 'yes'",
+        ])
+        #expect(flowProblems(#"{"flow": "f", "queue": "q", "defaults": {"rdof": true}, "nodes": {"a": {}}}"#) == [
+            #"flow.json: defaults.rdof: BullMQ's 'rdof' is not allowed in the opts of a flow file; use each node's "onFailure": "remove" instead"#,
+        ])
+        let nested = try FlowCompiler.compile(#"""
+            {"name": "top", "queueName": "q", "children": [
+              {"name": "x", "queueName": "q", "opts": {"cpof": true}},
+              {"name": "y", "queueName": "q", "opts": {"rdof": true, "removeDependencyOnFailure": true}}]}
+            """#, source: "flow.json")
+        #expect(nested.node("x")?.onFailure == .continue)
+        #expect(nested.node("y")?.onFailure == .remove)
+        #expect(flowProblems(#"""
+            {"name": "top", "queueName": "q", "children": [{"name": "x", "queueName": "q", "opts": {"fpof": true, "ignoreDependencyOnFailure": true}}]}
+            """#) == ["flow.json: children[0].opts: 'fpof' and 'ignoreDependencyOnFailure' exclude each other; set only one"])
     }
 
     @Test("BullMQ options Tributary does not support are named as such")

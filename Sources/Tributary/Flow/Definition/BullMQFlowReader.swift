@@ -87,9 +87,14 @@ struct BullMQFlowReader {
         let object = found.object
         let path = found.path
         let isRoot = found.parent == nil
-        for key in object.keys where !FlowFileKeys.bullMQNode.contains(key) {
+        let allowed = isRoot ? FlowFileKeys.bullMQRoot : FlowFileKeys.bullMQNode
+        for key in object.keys where !allowed.contains(key) {
+            let only = key == FlowFileKeys.schema ? " ('$schema' belongs at the top level only)" : ""
             problems.add(.unknownKey, at: path, node: id,
-                         "unknown key '\(key)' in node '\(id)'" + NearestName.hint(for: key, among: FlowFileKeys.bullMQNode))
+                         "unknown key '\(key)' in node '\(id)'" + (only.isEmpty ? NearestName.hint(for: key, among: allowed) : only))
+        }
+        if isRoot {
+            FlowFileKeys.checkSchemaReference(object, problems: &problems)
         }
         var node = DraftNode(id: id, path: path, name: id, queue: "", data: object["data"] ?? [:], options: JobOptions(),
                              jobIdPath: path.key("opts").key("jobId"), needs: needs, onFailure: .keepWaiting, command: nil)

@@ -16,7 +16,7 @@ struct FlowOptionsReader {
         var allowedKeys: [String] {
             switch self {
             case .defaults: return FlowFileKeys.defaultOptions
-            case .nativeNode: return FlowFileKeys.options
+            case .nativeNode: return FlowFileKeys.nativeNodeOptions
             case .bullMQNode: return FlowFileKeys.bullMQOptions
             }
         }
@@ -26,8 +26,16 @@ struct FlowOptionsReader {
     struct Checked {
         /// Members that passed, normalized for `JobOptions(stored:)`.
         var members: JSONObject = [:]
-        /// The policy asked for by a BullMQ failure option set to `true`, if exactly one is.
+        /// The policy asked for by the BullMQ failure options and flags set to `true`, when they all ask for the
+        /// same one.
         var failurePolicy: FailurePolicy?
+        /// The option or flag that asked for ``failurePolicy`` (the first one set), for messages.
+        var failureKey: String?
+    }
+
+    /// The policy a BullMQ failure option (`failParentOnFailure`) or short flag (`fpof`) stands for.
+    static func failurePolicy(for key: String) -> FailurePolicy? {
+        FailurePolicy.fileValues.first { $0.bullMQOption == key || $0.bullMQFlag == key }
     }
 
     /// Merges default and node options (the node winning key by key) into `JobOptions`, reporting at `path` if
@@ -74,15 +82,16 @@ struct FlowOptionsReader {
         var failureFlags: [String] = []
         for (key, member) in object {
             let memberPath = path.key(key)
-            if FlowFileKeys.failureOptions.contains(key) {
-                if context == .bullMQNode {
+            let isShortFlag = FlowFileKeys.failureFlags.contains(key)
+            if FlowFileKeys.failureOptions.contains(key) || isShortFlag {
+                if context == .bullMQNode || (isShortFlag && context == .nativeNode) {
                     guard let flag = member.boolValue else {
                         invalid(memberPath, "must be true or false, got \(member.quotedForMessage)")
                         continue
                     }
                     if flag { failureFlags.append(key) }
                 } else {
-                    let policy = FailurePolicy.fileValues.first { $0.bullMQOption == key } ?? .fail
+                    let policy = Self.failurePolicy(for: key) ?? .fail
                     let whose = context == .defaults ? "each node's" : "the node's"
                     add(.unsupportedOption, memberPath, "BullMQ's '\(key)' is not allowed in the opts of a flow file; "
                         + "use \(whose) \"onFailure\": \"\(policy.rawValue)\" instead")
@@ -99,11 +108,14 @@ struct FlowOptionsReader {
                 add(.unknownKey, path, "unknown option '\(key)'" + NearestName.hint(for: key, among: context.allowedKeys))
             }
         }
-        if failureFlags.count > 1 {
+        // A long option and its short flag may both be set; two different policies may not.
+        let policies = Set(failureFlags.compactMap(Self.failurePolicy(for:)))
+        if policies.count > 1 {
             add(.conflictingOptions, path,
                 "\(failureFlags.map { "'\($0)'" }.joined(separator: " and ")) exclude each other; set only one")
         } else if let flag = failureFlags.first {
-            checked.failurePolicy = FailurePolicy.fileValues.first { $0.bullMQOption == flag }
+            checked.failurePolicy = Self.failurePolicy(for: flag)
+            checked.failureKey = flag
         }
         return checked
     }

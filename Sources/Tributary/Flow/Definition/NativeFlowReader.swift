@@ -21,6 +21,7 @@ struct NativeFlowReader {
             problems.add(.unknownKey, at: .root,
                          "unknown top-level key '\(key)'" + NearestName.hint(for: key, among: FlowFileKeys.topLevel))
         }
+        FlowFileKeys.checkSchemaReference(document, problems: &problems)
         if let flow = document["flow"] {
             draft.flow = name(flow, at: FlowPath.root.key("flow"), what: "flow name")
         } else {
@@ -96,13 +97,24 @@ struct NativeFlowReader {
             node.data = data
         }
         var options: JSONObject = [:]
+        var flagged: (policy: FailurePolicy, key: String)?
         if let value = object["opts"] {
-            options = FlowOptionsReader.check(value, at: path.key("opts"), node: id, context: .nativeNode,
-                                              problems: &problems).members
+            let checked = FlowOptionsReader.check(value, at: path.key("opts"), node: id, context: .nativeNode,
+                                                  problems: &problems)
+            options = checked.members
+            if let policy = checked.failurePolicy, let key = checked.failureKey { flagged = (policy, key) }
         }
         node.options = FlowOptionsReader.merged(defaults: defaults, node: options, at: path.key("opts"), id: id, problems: &problems)
         if let value = object["onFailure"] {
             node.onFailure = onFailure(value, at: path.key("onFailure"), node: id)
+            if let flagged, let text = value.stringValue, FailurePolicy(rawValue: text) != nil, flagged.policy != node.onFailure {
+                problems.add(.conflictingOptions, at: path.key("opts").key(flagged.key), node: id,
+                             "'\(flagged.key)' means \"onFailure\": \"\(flagged.policy.rawValue)\", but the node's "
+                                 + "\"onFailure\" is \"\(text)\"; keep only \"onFailure\"")
+            }
+        } else if let flagged {
+            // BullMQ's short flag, as a synonym of onFailure.
+            node.onFailure = flagged.policy
         }
         if let value = object["run"] {
             node.command = command(value, at: path.key("run"), node: id)
