@@ -15,9 +15,9 @@ extension JSONValue {
     /// whitespace is allowed; anything else after the value is an error. Parsing is strict RFC 8259 with these
     /// specifics:
     /// - an object with the same key twice is rejected (`duplicate object key near '"k"'`);
-    /// - numbers without fraction or exponent become ``int(_:)`` and must fit in `Int64` (otherwise
-    ///   `too big integer`); all other numbers become ``double(_:)`` (a magnitude beyond `Double` is
-    ///   `real number overflow`);
+    /// - numbers without fraction or exponent become ``int(_:)`` when they fit in `Int64`; larger ones (such as
+    ///   Python's `2**70`) become the nearest ``double(_:)``, as JavaScript and BullMQ's Node clients read them;
+    ///   all other numbers become ``double(_:)`` (a magnitude beyond `Double` is `real number overflow`);
     /// - strings may contain `\u0000` (kept as U+0000), but object keys may not
     ///   (`NUL byte in object key not supported`);
     /// - object members keep the order in which they appear in the text;
@@ -63,8 +63,18 @@ extension JSONValue {
         try parseBuffer(buffer, source: source).get()
     }
 
-    /// Runs jansson over `buffer` and converts the resulting tree, always releasing it.
+    /// Runs jansson over `buffer` and converts the resulting tree; when jansson refuses an integer beyond 64 bits,
+    /// parses again with those integers (and only those) read as doubles.
     private static func parseBuffer(_ buffer: UnsafeRawBufferPointer, source: String?) -> Result<JSONValue, JSONParseError> {
+        let result = parseWithJansson(buffer, source: source)
+        // jansson says "too big integer" or "too big negative integer" (strtoll's range error). Its only other
+        // switch, JSON_DECODE_INT_AS_REAL, would turn every integer into a double.
+        guard case .failure(let error) = result, error.message.hasPrefix("too big") else { return result }
+        return WideIntegers.parse(buffer) { parseWithJansson($0, source: source) }
+    }
+
+    /// Runs jansson over `buffer` and converts the resulting tree, always releasing it.
+    fileprivate static func parseWithJansson(_ buffer: UnsafeRawBufferPointer, source: String?) -> Result<JSONValue, JSONParseError> {
         var error = json_error_t()
         let root: UnsafeMutablePointer<json_t>?
         if buffer.isEmpty {

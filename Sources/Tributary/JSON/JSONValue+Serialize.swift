@@ -15,8 +15,11 @@ extension JSONValue {
     ///   `.double(1)` is written `1` and reads back as `.int(1)`, exactly as in JavaScript. Negative zero is written
     ///   `0` (as `JSON.stringify(-0)` does). NaN and ±infinity have no JSON form and are written `null`.
     ///   One deliberate difference: doubles from 2^63 up to 1e21, which JavaScript writes as long digit strings,
-    ///   are written with an exponent (`1e+20`), because jansson (and so ``parse(_:source:)``) rejects integers
-    ///   beyond 64 bits. JavaScript and Python read both forms as the same number;
+    ///   are written in the shorter exponent form (`1e+20`, `3.6893488147419103e+19` for 2^65), which every
+    ///   reader takes as a double: JavaScript and Python read both forms as the same number, and older Tributary
+    ///   versions (whose parser refused integers beyond 64 bits) can read it. So an integer beyond 64 bits
+    ///   written by Python (`2**70`), which ``parse(_:source:)`` reads as the nearest double, is written back as
+    ///   that double in its shortest form (`1.1805916207174113e+21`);
     /// - strings escape `"`, `\` and the control characters U+0000–U+001F (`\b`, `\t`, `\n`, `\f`, `\r`, otherwise
     ///   `\u00XX` in lowercase hex, e.g. `\u0000`); every other character, including non-ASCII, is emitted as raw
     ///   UTF-8.
@@ -175,7 +178,7 @@ struct JSONTextWriter {
         let k = digits.count
         let n = pointPosition
         let zero = UInt8(ascii: "0")
-        // Integral values that do not fit in Int64 take the exponent form, so that jansson can read them back.
+        // Integral values that do not fit in Int64 take the exponent form: shorter, and read as a double everywhere.
         let fitsInt64 = number.magnitude < 0x1p63
         if k <= n && n <= 21 && fitsInt64 {
             // Integer without exponent: the digits followed by n - k zeros.

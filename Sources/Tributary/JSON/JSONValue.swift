@@ -1,8 +1,3 @@
-import OrderedCollections
-
-/// A JSON object: string keys mapped to values, in the order the keys were inserted (or appeared in the parsed text).
-public typealias JSONObject = OrderedDictionary<String, JSONValue>
-
 /// An immutable, order-preserving JSON document tree.
 ///
 /// `JSONValue` is the in-memory form of every JSON payload Tributary exchanges with BullMQ peers (job data, options,
@@ -11,7 +6,8 @@ public typealias JSONObject = OrderedDictionary<String, JSONValue>
 /// JavaScript's `JSON.stringify` does).
 ///
 /// Numbers keep the distinction JSON text makes: a literal without fraction or exponent is an ``int(_:)`` (64-bit),
-/// anything else is a ``double(_:)``. Equality follows the cases, so `.int(1) != .double(1)`; use ``doubleValue`` or
+/// anything else is a ``double(_:)``. An integer literal beyond 64 bits (Python's `2**70`) is read as the nearest
+/// ``double(_:)``, as JavaScript and BullMQ's Node clients read it. Equality follows the cases, so `.int(1) != .double(1)`; use ``doubleValue`` or
 /// ``intValue`` to compare numerically. Object key order is preserved and is significant for equality and hashing.
 public enum JSONValue: Sendable, Hashable {
     /// The JSON literal `null`.

@@ -2,19 +2,20 @@
 /// of a valid one.
 struct FlowGraph {
     private let nodes: [DraftNode]
-    /// Position of each node in `nodes`, by id.
-    private let index: [String: Int]
+    /// Position of each node in `nodes`, by id (compared by Unicode scalars, as JSON keys are).
+    private let index: [JSONKey: Int]
     /// For each node, the positions of the nodes it needs (valid entries only, without repeats or itself).
     private var edges: [[Int]]
 
     /// Checks the dependencies of `draft`, recording every problem; returns the graph of its valid edges.
     init(_ draft: FlowDraft, problems: inout FlowProblems) {
         nodes = draft.nodes
-        var index: [String: Int] = [:]
-        for (position, node) in nodes.enumerated() where index[node.id] == nil {
-            index[node.id] = position
+        var index: [JSONKey: Int] = [:]
+        for (position, node) in nodes.enumerated() where index[JSONKey(node.id)] == nil {
+            index[JSONKey(node.id)] = position
         }
         self.index = index
+        Self.reportLookalikeIds(nodes, problems: &problems)
         edges = []
         for node in nodes {
             edges.append(checkNeeds(of: node, problems: &problems))
@@ -25,13 +26,13 @@ struct FlowGraph {
 
     private func checkNeeds(of node: DraftNode, problems: inout FlowProblems) -> [Int] {
         var targets: [Int] = []
-        var seen: Set<String> = []
+        var seen: Set<JSONKey> = []
         for need in node.needs {
-            if need.id == node.id {
+            if JSONKey(need.id) == JSONKey(node.id) {
                 problems.add(.selfDependency, at: need.path, node: node.id, "node '\(node.id)' needs itself")
-            } else if !seen.insert(need.id).inserted {
+            } else if !seen.insert(JSONKey(need.id)).inserted {
                 problems.add(.duplicateDependency, at: need.path, node: node.id, "'\(need.id)' is already needed by this node")
-            } else if let target = index[need.id] {
+            } else if let target = index[JSONKey(need.id)] {
                 targets.append(target)
             } else {
                 let hint = NearestName.hint(for: need.id, among: nodes.lazy.map(\.id).filter { $0 != node.id })
@@ -39,6 +40,24 @@ struct FlowGraph {
             }
         }
         return targets
+    }
+
+    /// Node ids that differ only in Unicode normalisation (`café` as NFC and as NFD) are distinct JSON keys, so both
+    /// nodes are read; but they look the same to a person and to anything that compares Swift strings, so the file
+    /// is refused with a message that says why.
+    private static func reportLookalikeIds(_ nodes: [DraftNode], problems: inout FlowProblems) {
+        var first: [String: DraftNode] = [:]  // Swift String keys: canonical equivalence, on purpose
+        for node in nodes {
+            guard let earlier = first[node.id] else {
+                first[node.id] = node
+                continue
+            }
+            guard JSONKey(earlier.id) != JSONKey(node.id) else { continue }  // the same id twice: reported elsewhere
+            let scalars = { (id: String) in id.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ") }
+            problems.add(.duplicateKey, at: node.path, node: node.id,
+                         "node id '\(node.id)' (\(scalars(node.id))) differs from node id '\(earlier.id)' at \(earlier.path) "
+                             + "(\(scalars(earlier.id))) only in Unicode normalisation; rename one of them")
+        }
     }
 
     // MARK: - Cycles
@@ -122,14 +141,14 @@ struct FlowGraph {
 
     /// Two nodes of one queue cannot share a custom `jobId`: the second would be taken for the first.
     private func reportDuplicateJobIds(problems: inout FlowProblems) {
-        var owners: [String: [String: String]] = [:]  // queue -> jobId -> node id
+        var owners: [JSONKey: [JSONKey: String]] = [:]  // queue -> jobId -> node id (Redis compares bytes)
         for node in nodes {
             guard let jobId = node.options.jobId else { continue }
-            if let owner = owners[node.queue]?[jobId] {
+            if let owner = owners[JSONKey(node.queue)]?[JSONKey(jobId)] {
                 problems.add(.duplicateJobId, at: node.jobIdPath, node: node.id,
                              "jobId '\(jobId)' is also used by node '\(owner)' in queue '\(node.queue)'")
             } else {
-                owners[node.queue, default: [:]][jobId] = node.id
+                owners[JSONKey(node.queue), default: [:]][JSONKey(jobId)] = node.id
             }
         }
     }

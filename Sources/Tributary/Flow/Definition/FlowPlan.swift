@@ -13,12 +13,12 @@ public struct FlowPlan: Sendable, Equatable {
     public let nodes: [Node]
     /// The sinks (nodes nothing needs), in file order. A file with several sinks is still one plan.
     public let roots: [String]
-    /// Position of each node in ``nodes``, by id.
-    private let index: [String: Int]
+    /// Position of each node in ``nodes``, by id (compared by Unicode scalars, as JSON keys are).
+    private let index: [JSONKey: Int]
 
-    /// The node with this id, or `nil`.
+    /// The node with this id (compared by Unicode scalars, as JSON keys are), or `nil`.
     public func node(_ id: String) -> Node? {
-        index[id].map { nodes[$0] }
+        index[JSONKey(id)].map { nodes[$0] }
     }
 
     /// One job of the flow.
@@ -54,6 +54,6 @@ public struct FlowPlan: Sendable, Equatable {
         self.prefix = prefix
         self.nodes = nodes
         self.roots = roots
-        self.index = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.id, $0) })
+        self.index = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { (JSONKey($1.id), $0) })
     }
 }
