@@ -1,10 +1,10 @@
 import Testing
 @testable import Tributary
 
-/// `addJobs.lua` (bulk adds) must store exactly what one `addJob.lua` call per job stores.
+/// `addJobs.lua`, the one add path: a call with many jobs must store exactly what one call per job stores.
 @Suite("addJobs script")
 struct AddJobsScriptTests {
-    /// The addJob ARGV (after the prefix) of a mix of jobs for queue `queue`: counter ids, LIFO, priorities,
+    /// The per-job add values (after the prefix) of a mix of jobs for queue `queue`: counter ids, LIFO, priorities,
     /// delays, a custom id twice, flow parents and children, a shared node with two dependents, extra fields,
     /// guarded adds with and without their guard, children of a missing parent.
     static func jobs(_ queue: String) -> [[RedisArgument]] {
@@ -30,8 +30,8 @@ struct AddJobsScriptTests {
         ]
     }
 
-    @Test("same replies, keys, hashes, lists, sets, sorted sets and events as one addJob per job", arguments: [false, true])
-    func sameAsAddJob(paused: Bool) async throws {
+    @Test("same replies, keys, hashes, lists, sets, sorted sets and events as one call per job", arguments: [false, true])
+    func manyInOneCallSameAsOnePerCall(paused: Bool) async throws {
         try await withQueue("one") { _, client, _ in
             let redis = RedisInspector(client: client)
             if paused {
@@ -41,8 +41,7 @@ struct AddJobsScriptTests {
             let one = QueueKeys(queueName: "one"), many = QueueKeys(queueName: "many")
             var singleReplies: [RESPValue] = []
             for arguments in Self.jobs("one") {
-                singleReplies.append(try await client.run(QueueScripts.addJob.script, keys: QueueScripts.addJob.keys(for: one),
-                                                          arguments: [.string(one.jobKeyPrefix)] + arguments))
+                singleReplies.append(try await client.addOne(one, arguments: [.string(one.jobKeyPrefix)] + arguments))
             }
             let jobs = Self.jobs("many")
             let bulkReply = try await client.run(QueueScripts.addJobs.script, keys: QueueScripts.addJobs.keys(for: many),

@@ -266,14 +266,13 @@ struct FlowDependenciesTests {
     @Test("a node shared by two parents shows under each in getFlow; removeChildDependency releases both")
     func sharedNode() async throws {
         try await withQueue("parents") { parents, client, _ in
-            let script = QueueScripts.addJob
             let now = EpochClock.milliseconds()
             for id in ["left", "right"] {
-                _ = try await client.run(script.script, keys: script.keys(for: parents.keys), arguments: Queue.addArguments(
+                _ = try await client.addOne(parents.keys, arguments: Queue.addArguments(
                     JobRequest("parent"), keys: parents.keys, timestamp: now, jobId: id, waitsForChildren: true))
             }
             let kids = try Queue("kids", client: client)
-            let reply = try await client.run(script.script, keys: script.keys(for: kids.keys), arguments: Queue.addArguments(
+            let reply = try await client.addOne(kids.keys, arguments: Queue.addArguments(
                 JobRequest("shared"), keys: kids.keys, timestamp: now, jobId: "shared",
                 parents: [("left", parents.keys), ("right", parents.keys)]))
             #expect(reply.string == "shared")

@@ -141,6 +141,12 @@ struct FlowDynamicChildrenTests {
             #expect(fields["parentKey"] == order.key)
             #expect(try JSONValue.parse(fields["parent"] ?? "") == ["id": .string(order.id), "queueKey": "bull:orders"])
             #expect(try JSONValue.parse(fields["opts"] ?? "")["parent"] == ["id": .string(order.id), "queue": "bull:orders"])
+            // The snapshot addChild returned already has the links and options a re-read gives.
+            #expect(child.parentKey == order.key)
+            #expect(child.parents.map(\.id) == [order.id])
+            #expect(child.parents.map(\.queueKey) == ["bull:orders"])
+            #expect(child.fields["parent"] == fields["parent"])
+            #expect(child.options == JobOptions(stored: try JSONValue.parse(fields["opts"] ?? "")))
 
             let snapshot = try #require(try await orders.getJob(order.id))
             await #expect { try await snapshot.addChild("x") } throws: { ($0 as? QueueError)?.code == .jobNotInState }

@@ -24,6 +24,11 @@ struct FlowProducerTests {
             #expect(try JSONValue.parse(child["parent"]!) == ["id": .string(root.job.id), "queueKey": "bull:reports"])
             #expect(try canonical(JSONValue.parse(child["opts"]!))
                 == canonical(["attempts": 0, "delay": 0, "parent": ["id": .string(root.job.id), "queue": "bull:reports"]]))
+            // The returned snapshots carry the links a re-read gives.
+            #expect(root.job.parentKey == nil && root.job.parents.isEmpty)
+            #expect(root.children[0].job.parentKey == parentKey)
+            #expect(root.children[0].job.fields["parent"] == child["parent"])
+            #expect(root.children[1].children[0].job.parents.map(\.id) == [root.children[1].job.id])
             let steps = try Queue("steps", client: client)
             #expect(try await steps.getState(root.children[1].job.id) == .waitingChildren)
             #expect(try await steps.getState(root.children[1].children[0].job.id) == .waiting)

@@ -58,8 +58,7 @@ enum AdminTestSupport {
                                    queueName: String(parentQueue.split(separator: ":")[1]))
         let arguments = Queue.addArguments(JobRequest(name), keys: queue.keys, timestamp: EpochClock.milliseconds(),
                                            parents: [(parentId, parentKeys)])
-        let reply = try await client.run(QueueScripts.addJob.script, keys: QueueScripts.addJob.keys(for: queue.keys),
-                                         arguments: arguments)
+        let reply = try await client.addOne(queue.keys, arguments: arguments)
         return try #require(reply.string)
     }
 

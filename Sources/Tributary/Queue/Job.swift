@@ -131,18 +131,22 @@ public struct Job: Sendable {
         return problems
     }
 
-    /// The job as an add just stored it: the fields `addJob.lua` writes for this request. `prepared`: the data and
+    /// The job as an add just stored it: the fields `addJobs.lua` writes for this request. `prepared`: the data and
     /// options exactly as they were sent, which saves serializing them again; `options`: what the stored options
     /// read back as, when the caller knows it (a bulk of jobs with equal options).
     init(added request: JobRequest, id: String, queue: QueueKeys, timestamp: Int64, prepared: Queue.PreparedAdd? = nil,
          options knownOptions: JobOptions? = nil) {
         let storedOptions = prepared?.storedOptions ?? request.options.storedJSON
-        let fields = [
+        var fields = [
             "name": request.name, "data": prepared?.dataText ?? request.data.serialized(),
             "opts": prepared?.optionsText ?? storedOptions.serialized(),
             "timestamp": String(timestamp), "delay": String(request.options.delay.milliseconds),
             "priority": String(request.options.priority),
         ]
+        // The parent links and Tributary's extra fields, so the snapshot has them without a re-read.
+        if let linkFields = prepared?.linkFields, !linkFields.isEmpty {
+            fields.merge(linkFields) { _, link in link }
+        }
         // Reading the texts back gives these same values unless they hold a double (1.0 is written `1` and read
         // back as an integer): only then are they parsed. Either way the snapshot equals what getJob would read
         // from these fields.
@@ -165,7 +169,7 @@ public struct Job: Sendable {
         failedReason = nil
         stacktrace = []
         progress = nil
-        parentKey = nil
+        parentKey = fields["parentKey"]
         processedBy = nil
         deferredFailure = nil
         problem = nil

@@ -1,11 +1,13 @@
-/// Jobs to store together, atomically: one MULTI/EXEC of `addJobs.lua` calls, each storing up to `callSize`
-/// consecutive jobs of one queue. Used by ``Queue/addBulk(_:)`` and flow transactions (``FlowProducer``).
+/// Jobs to store together, atomically: one `addJobs.lua` call when they fit in one, otherwise one MULTI/EXEC of
+/// calls, each storing up to `callSize` consecutive jobs of one queue. Every add goes through here:
+/// ``Queue/add(_:data:options:)``, ``Queue/addBulk(_:)``, ``Job/addChildren(_:queue:)`` and flow transactions
+/// (``FlowProducer``).
 ///
 /// Jobs are stored in the order appended, so a flow parent appended before its children exists when they are
 /// stored. Plain commands may be appended between jobs; they run in their place.
 struct JobBatch {
     private enum Entry {
-        /// addJob.lua's ARGV without the leading job key prefix (14 values).
+        /// One job's 14 values of addJobs.lua's ARGV.
         case add(QueueKeys, ArraySlice<RedisArgument>)
         case command(RedisCommand)
     }
@@ -15,9 +17,10 @@ struct JobBatch {
     /// The number of entries appended so far (the index the next one gets).
     var count: Int { entries.count }
 
-    /// Appends one job given by its `addJob.lua` ARGV (see ``Queue/prepareAdd(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)``).
+    /// Appends one job given by its add arguments: the job key prefix and its 14 values (see
+    /// ``Queue/prepareAdd(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)``).
     mutating func append(_ keys: QueueKeys, addArguments: [RedisArgument]) {
-        precondition(addArguments.count == 15, "addJob.lua takes 15 arguments")
+        precondition(addArguments.count == 15, "an add takes the job key prefix and 14 values")
         entries.append(.add(keys, addArguments.dropFirst()))
     }
 
@@ -26,13 +29,19 @@ struct JobBatch {
         entries.append(.command(command))
     }
 
-    /// The commands to send, each with the number of jobs its reply covers (`nil` for a plain command).
-    func commands(callSize: Int = 1000) -> [(command: RedisCommand, jobs: Int?)] {
-        var commands: [(command: RedisCommand, jobs: Int?)] = []
+    /// One call of addJobs.lua, or a plain command.
+    private enum Call {
+        case add(QueueKeys, arguments: [RedisArgument], jobs: Int)
+        case command(RedisCommand)
+    }
+
+    /// The entries grouped into calls: consecutive jobs of one queue, up to `callSize` per call.
+    private func calls(callSize: Int) -> [Call] {
+        var calls: [Call] = []
         var start = 0
         while start < entries.count {
             guard case .add(let keys, _) = entries[start] else {
-                if case .command(let command) = entries[start] { commands.append((command, nil)) }
+                if case .command(let command) = entries[start] { calls.append(.command(command)) }
                 start += 1
                 continue
             }
@@ -45,14 +54,24 @@ struct JobBatch {
             for entry in entries[start..<end] {
                 if case .add(_, let values) = entry { arguments.append(contentsOf: values) }
             }
-            commands.append((QueueScripts.addJobs.command(keys, arguments: arguments), end - start))
+            calls.append(.add(keys, arguments: arguments, jobs: end - start))
             start = end
         }
-        return commands
+        return calls
     }
 
-    /// One reply per entry, in order, from the replies of ``commands(callSize:)``: a job's id (or addJob's negative
-    /// status), or a plain command's reply.
+    /// The commands to send, each with the number of jobs its reply covers (`nil` for a plain command).
+    func commands(callSize: Int = 1000) -> [(command: RedisCommand, jobs: Int?)] {
+        calls(callSize: callSize).map { call in
+            switch call {
+            case .add(let keys, let arguments, let jobs): (QueueScripts.addJobs.command(keys, arguments: arguments), jobs)
+            case .command(let command): (command, nil)
+            }
+        }
+    }
+
+    /// One reply per entry, in order, from the replies of ``commands(callSize:)``: a job's id (or a negative
+    /// status, see addJobs.lua), or a plain command's reply.
     static func entryReplies(_ replies: some Collection<RESPValue>, jobs: [Int?]) throws -> [RESPValue] {
         var results: [RESPValue] = []
         for (reply, count) in zip(replies, jobs) {
@@ -68,11 +87,18 @@ struct JobBatch {
         return results
     }
 
-    /// Stores every entry in one transaction and returns each one's reply, in order.
+    /// Stores every entry atomically and returns each one's reply, in order: with one script call when that call
+    /// covers every entry (a script runs atomically), otherwise in one transaction.
     ///
     /// - Throws: ``RedisClientError`` `transactionFailed` if Redis refused part of the transaction.
     func store(on client: RedisClient, callSize: Int = 1000) async throws -> [RESPValue] {
         guard !entries.isEmpty else { return [] }
+        let calls = calls(callSize: callSize)
+        if calls.count == 1, case .add(let keys, let arguments, let jobs) = calls[0] {
+            let script = QueueScripts.addJobs
+            let reply = try await client.run(script.script, keys: script.keys(for: keys), arguments: arguments)
+            return try Self.entryReplies([reply], jobs: [jobs])
+        }
         let planned = commands(callSize: callSize)
         let replies = try await client.transaction(planned.map(\.command), scripts: [QueueScripts.addJobs.script])
         return try Self.entryReplies(replies, jobs: planned.map(\.jobs))

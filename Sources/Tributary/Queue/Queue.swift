@@ -91,32 +91,22 @@ public final class Queue: Sendable {
         }
         let now = EpochClock.milliseconds()
         let timestamps = requests.map { $0.options.timestamp ?? now }
-        let script = QueueScripts.addJob
-        let replies: [RESPValue]
-        var prepared: [PreparedAdd]?
-        if requests.count == 1 {
-            replies = [try await client.run(script.script, keys: script.keys(for: keys),
-                                            arguments: addArguments(requests[0], timestamp: timestamps[0]))]
-        } else {
-            var batch = JobBatch()
-            prepared = zip(requests, timestamps).map { request, timestamp in
-                let add = Self.prepareAdd(request, keys: keys, timestamp: timestamp)
-                batch.append(keys, addArguments: add.arguments)
-                return add
-            }
-            replies = try await batch.store(on: client)
+        var batch = JobBatch()
+        let prepared = zip(requests, timestamps).map { request, timestamp in
+            let add = Self.prepareAdd(request, keys: keys, timestamp: timestamp)
+            batch.append(keys, addArguments: add.arguments)
+            return add
         }
+        let replies = try await batch.store(on: client)
         // Jobs of a bulk mostly share their options: read them back once per distinct value.
         var lastOptions: (given: JobOptions, stored: JobOptions)?
         return try requests.indices.map { index in
             let (request, reply) = (requests[index], replies[index])
             guard case .bulkString = reply, let id = reply.string else {
                 if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
-                throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for job '\(request.name)'")
+                throw QueueError(.unexpectedScriptResult, "addJobs returned \(reply) for job '\(request.name)'")
             }
-            guard let add = prepared?[index] else {
-                return Job(added: request, id: id, queue: keys, timestamp: timestamps[index])
-            }
+            let add = prepared[index]
             if lastOptions?.given != request.options {
                 lastOptions = (request.options, JobOptions(stored: add.storedOptions))
             }
@@ -124,12 +114,13 @@ public final class Queue: Sendable {
         }
     }
 
-    /// The ARGV of `addJob.lua` for one request.
+    /// The add arguments (addJobs.lua, one job) for one request.
     func addArguments(_ request: JobRequest, timestamp: Int64) -> [RedisArgument] {
         Self.addArguments(request, keys: keys, timestamp: timestamp)
     }
 
-    /// The ARGV of `addJob.lua` for a job of the queue with these keys.
+    /// The add arguments (addJobs.lua, one job: the job key prefix and its 14 values) for a job of the queue with
+    /// these keys.
     ///
     /// - Parameters:
     ///   - parents: the job's dependents in a flow. One makes it a BullMQ flow child (`parentKey` and `parent`
@@ -145,7 +136,7 @@ public final class Queue: Sendable {
                    waitsForChildren: waitsForChildren, extraFields: extraFields, guardKey: guardKey).arguments
     }
 
-    /// One job ready to store: its `addJob.lua` ARGV, and the stored data and options (for the job snapshot
+    /// One job ready to store: its add arguments, and the stored data and options (for the job snapshot
     /// returned to the caller, so they are not serialized twice).
     struct PreparedAdd {
         let arguments: [RedisArgument]
@@ -153,6 +144,9 @@ public final class Queue: Sendable {
         /// The `opts` field as stored (with `parent` for a flow child).
         let storedOptions: JSONValue
         let optionsText: String
+        /// The other hash fields the add writes: `parentKey` and `parent` (a flow child), `parents` (a shared DAG
+        /// node), and the extra fields (flowRun, flowNode, flowInputs, command).
+        let linkFields: [String: String]
     }
 
     /// ``addArguments(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)`` with the stored
@@ -189,7 +183,15 @@ public final class Queue: Sendable {
             .string(extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()), .string(parentsJSON),
             .string(guardKey),
         ]
-        return PreparedAdd(arguments: arguments, dataText: dataText, storedOptions: storedOptions, optionsText: optionsText)
+        var linkFields: [String: String] = [:]
+        if !parentKey.isEmpty {
+            linkFields["parentKey"] = parentKey
+            linkFields["parent"] = parentJSON
+        }
+        if !parentsJSON.isEmpty { linkFields["parents"] = parentsJSON }
+        for (field, value) in extraFields { linkFields[field] = value.stringValue ?? value.serialized() }
+        return PreparedAdd(arguments: arguments, dataText: dataText, storedOptions: storedOptions, optionsText: optionsText,
+                           linkFields: linkFields)
     }
 
     // MARK: Reading

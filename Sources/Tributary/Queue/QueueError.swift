@@ -14,6 +14,9 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let jobNotFound = Code("jobNotFound")
         /// The parent job named in the options does not exist.
         public static let parentNotFound = Code("parentNotFound")
+        /// A child with a custom job id that exists already belongs to another parent, which still exists
+        /// (BullMQ's `ParentJobCannotBeReplaced`, -7); nothing was changed.
+        public static let parentCannotBeReplaced = Code("parentCannotBeReplaced")
         /// A job's data could not be encoded or decoded.
         public static let invalidData = Code("invalidData")
         /// The job is not in the state the operation needs (e.g. retrying a job that has not failed).

@@ -126,12 +126,11 @@ enum ScriptIncludes {
 
 /// Every script, for the header check and for loading.
 enum QueueScripts {
-    static let addJob = QueueScript(
-        "addJob", source: PackageResources.addJob_lua,
-        keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker, .waitingChildren])
-
-    /// addJob for many jobs of one queue in one call (bulks: Queue.addBulk, flow transactions).
-    static let addJobs = QueueScript("addJobs", source: PackageResources.addJobs_lua, keys: addJob.keys)
+    /// The one add path: one job (Queue.add, job.addChild) or many of one queue (bulks, flows) per call.
+    static let addJobs = QueueScript(
+        "addJobs", source: PackageResources.addJobs_lua,
+        keys: [.wait, .meta, .id, .delayed, .prioritized, .priorityCounter, .active, .events, .marker, .waitingChildren,
+               .completed])
 
     /// The keys `takeNextJob` needs, shared by moveToActive and moveToFinished.
     private static let fetchKeys: [QueueKeys.Kind] = [
@@ -242,7 +241,7 @@ enum QueueScripts {
         "doctorRepair", source: PackageResources.doctorRepair_lua, keys: stateKeys + [.stalled, .meta, .events])
 
     static let all: [QueueScript] = [
-        checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJob, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
         skipNode, expandMap,

@@ -27,16 +27,21 @@ extension Job {
     /// `:processed` hash, as for a child added by ``FlowProducer``. Works inside a worker's handler.
     ///
     /// - Parameter queue: the child's queue (under this job's prefix); this job's queue by default.
-    /// - Returns: the child as stored.
+    /// A custom `jobId` that exists already is handled as BullMQ handles it: the existing job becomes this job's
+    /// child when it has no parent (or already has this one): pending if it has not completed, otherwise its
+    /// return value is recorded as this job's child value at once. If it is the child of another job that still
+    /// exists, nothing changes and `parentCannotBeReplaced` is thrown.
+    ///
+    /// - Returns: the child as added (for an existing job, the snapshot describes the request, not the stored job).
     /// - Throws: ``QueueError`` `invalidQueueName`, `invalidOption` before anything is stored; `parentNotFound` when
-    ///   this job no longer exists; `jobNotInState` outside a handler.
+    ///   this job no longer exists; `parentCannotBeReplaced` (see above); `jobNotInState` outside a handler.
     @discardableResult
     public func addChild(_ name: String, data: JSONValue = .null, queue: String? = nil,
                          options: JobOptions = .init()) async throws -> Job {
         try await addChildren([JobRequest(name, data: data, options: options)], queue: queue)[0]
     }
 
-    /// Adds several children to this running job at once (one MULTI/EXEC: all are stored or none is). See
+    /// Adds several children to this running job at once in one atomic script call. A child refused with `parentCannotBeReplaced` does not keep the others from being stored; the error is thrown after the call. See
     /// ``addChild(_:data:queue:options:)``.
     @discardableResult
     public func addChildren(_ requests: [JobRequest], queue: String? = nil) async throws -> [Job] {
@@ -52,27 +57,27 @@ extension Job {
         }
         let now = EpochClock.milliseconds()
         let timestamps = requests.map { $0.options.timestamp ?? now }
-        let script = QueueScripts.addJob
-        let arguments = zip(requests, timestamps).map { request, timestamp in
-            Queue.addArguments(request, keys: childQueue.keys, timestamp: timestamp, parents: [(id, self.queue)])
+        var batch = JobBatch()
+        let prepared = zip(requests, timestamps).map { request, timestamp in
+            Queue.prepareAdd(request, keys: childQueue.keys, timestamp: timestamp, parents: [(id, self.queue)])
         }
-        let replies: [RESPValue]
-        if arguments.count == 1 {
-            replies = [try await childQueue.client.run(script.script, keys: script.keys(for: childQueue.keys),
-                                                       arguments: arguments[0])]
-        } else {
-            replies = try await childQueue.client.transaction(
-                arguments.map { script.command(childQueue.keys, arguments: $0) }, scripts: [script.script])
-        }
-        return try zip(requests, zip(timestamps, replies)).map { request, item in
-            let (timestamp, reply) = item
+        for add in prepared { batch.append(childQueue.keys, addArguments: add.arguments) }
+        let replies = try await batch.store(on: childQueue.client)
+        return try zip(requests, zip(zip(timestamps, prepared), replies)).map { request, item in
+            let ((timestamp, preparedAdd), reply) = item
             guard case .bulkString = reply, let childId = reply.string else {
                 if reply.int == -5 {
                     throw QueueError(.parentNotFound, "cannot add child '\(request.name)' to job \(id): the job no longer exists")
                 }
-                throw QueueError(.unexpectedScriptResult, "addJob returned \(reply) for child '\(request.name)' of job \(id)")
+                if reply.int == -7 {
+                    let childId = request.options.jobId ?? "?"
+                    throw QueueError(.parentCannotBeReplaced, "cannot add child '\(request.name)' to job \(id): job \(childId) "
+                        + "exists already in queue '\(childQueue.keys.queueName)' and is the child of another job; "
+                        + "give the child another jobId, or remove the existing job first")
+                }
+                throw QueueError(.unexpectedScriptResult, "addJobs returned \(reply) for child '\(request.name)' of job \(id)")
             }
-            return Job(added: request, id: childId, queue: childQueue.keys, timestamp: timestamp)
+            return Job(added: request, id: childId, queue: childQueue.keys, timestamp: timestamp, prepared: preparedAdd)
         }
     }
 

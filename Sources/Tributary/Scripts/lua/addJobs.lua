@@ -1,10 +1,10 @@
 --[[
-  addJobs: stores several new jobs of one queue in one call, each exactly as addJob.lua stores it (same hash
-  fields, same lists and sets, same events in the same order). One call instead of one per job saves Redis the
-  per-call script overhead, which was most of the cost of an add; the queue's settings (events cap, paused or
-  maxed) are read once, the marker is set once, and wait-list pushes and parents' dependency additions are sent
-  in groups. Used by Queue.addBulk and FlowProducer for bulks; keep it in step with addJob.lua (a test compares
-  the two).
+  addJobs: the one add path. Stores new jobs of one queue, one or many per call (Queue.add sends one; Queue.addBulk,
+  FlowProducer and flow runs send up to 1000), and puts each where it belongs: the wait list, the prioritized set,
+  the delayed set, or (for a flow parent added before its children) the waiting-children set. One call for many
+  jobs saves Redis the per-call script overhead, which was most of the cost of an add: the queue's settings
+  (events cap, paused or maxed) are read once, the marker is set once, and wait-list pushes and parents'
+  dependency additions are sent in groups.
 
   KEYS:
     1 wait
@@ -17,32 +17,55 @@
     8 events
     9 marker
     10 waiting-children
+    11 completed
 
   ARGV:
     1 job key prefix ("bull:queue:")
     2 number of jobs n
-    then, per job, the 14 values of addJob.lua's ARGV 2..15:
-      custom job id or "", name, timestamp (ms), data (JSON), opts (JSON), delay (ms), priority, LPUSH or RPUSH,
-      parent job key or "", parent JSON or "", "1" when the job waits for children added after it,
-      extra fields (JSON object of strings) or "", dependents of a shared node (JSON array) or "", guard key or ""
+    then, per job, 14 values:
+      custom job id, or "" for the next value of the id counter
+      name
+      timestamp (ms)
+      data (JSON text)
+      opts (JSON text, stored as given)
+      delay (ms)
+      priority (0 = none)
+      push command for the wait list: LPUSH (FIFO) or RPUSH (LIFO)
+      parent job key, or ""
+      parent JSON {"id", "queueKey"}, or ""
+      "1" when the job waits for children added after it in the same transaction, else "0"
+      extra fields (Tributary's flowRun, flowNode, flowInputs, command) as a JSON object of strings, or ""
+      the dependents of a node that several need: JSON array of {"id", "queueKey", policy flag}, or ""
+        (such a node gets a `parents` field instead of parentKey/parent)
+      guard key, or "": when given and missing, nothing is done (see checkFlow.lua); when given, the dependents
+        are not required to exist yet (they are added later in the same transaction)
 
   Returns:
-    an array of n results, one per job in order, as addJob.lua returns them: the job id (string), -5 when its
-    parent (or a dependent) does not exist, -8 when its guard key is missing
+    an array of n results, one per job in order:
+      the job id (string); for an existing custom id, the existing job's id. An existing job given a parent is
+        linked to it as BullMQ links it: when it has no parent or already has this one, it becomes a child of
+        the parent (pending in its :dependencies, or, when it already completed, recorded in its :processed and
+        the parent moved on if nothing else is pending) and its parentKey and parent fields are set
+      -5 the parent job (or one of the dependents) does not exist
+      -7 the job exists and belongs to another parent, which still exists (BullMQ's ParentJobCannotBeReplaced);
+        nothing is changed
+      -8 the guard key is missing: the transaction's check failed, so nothing was stored
 
-  Events: as addJob.lua, per job.
+  Events: added (name), then waiting, delayed (delay = ready-at ms) or waiting-children; duplicated for an
+  existing custom id (not for -7).
 ]]
 --- @include "maxEvents"
 --- @include "isPausedOrMaxed"
 --- @include "scheduleDelayed"
+--- @include "moveParentOn"
 
 local waitKey, metaKey, idKey, delayedKey, prioritizedKey, counterKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
-local waitingChildrenKey = KEYS[10]
+local waitingChildrenKey, completedKey = KEYS[10], KEYS[11]
 local prefix, count = ARGV[1], tonumber(ARGV[2])
 
 -- Nothing below changes the queue's settings or its active list, so these hold for every job of the call. Read
--- when the first job is stored (as addJob does, which writes the events cap only for a job it stores).
+-- when the first job is stored, so that a call that stores nothing does not write the events cap.
 local cap, blocked
 
 local perJob = 14
@@ -91,6 +114,32 @@ local function addDependency(parentKey, jobKey)
   if #members >= slice then flushDependencies(parentKey) end
 end
 
+-- Parents given an already completed existing child, checked once this call's dependency additions are written.
+local parentsToRelease = {}
+
+-- An existing job (a custom id) added again with a parent, as BullMQ's addStandardJob handles it: without a parent
+-- or with this same parent it becomes (again) this parent's child; with another parent that still exists it is
+-- refused (returns false); with another parent that is gone it is left as it is.
+local function linkExisting(jobKey, jobId, parentKey, parent, timestamp, parentExisted)
+  local current = redis.call("HGET", jobKey, "parentKey")
+  if current and current ~= parentKey then
+    return redis.call("EXISTS", current) == 0
+  end
+  if redis.call("ZSCORE", completedKey, jobId) then
+    redis.call("HSET", parentKey .. ":processed", jobKey, redis.call("HGET", jobKey, "returnvalue") or "null")
+    local link = cjson.decode(parent)
+    -- A flow's parent (guarded add) gets its other children later in the same transaction: only a parent that
+    -- existed before (job.addChild) can be moved on here.
+    if parentExisted then
+      parentsToRelease[#parentsToRelease + 1] = {link["queueKey"], parentKey, link["id"], tonumber(timestamp)}
+    end
+  else
+    addDependency(parentKey, jobKey)
+  end
+  redis.call("HSET", jobKey, "parentKey", parentKey, "parent", parent)
+  return true
+end
+
 local results = {}
 for index = 1, count do
   local base = 2 + (index - 1) * perJob
@@ -129,9 +178,14 @@ for index = 1, count do
     if jobId == "" then jobId = tostring(counter) end
     local jobKey = prefix .. jobId
     if customId ~= "" and redis.call("EXISTS", jobKey) == 1 then
-      redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", jobId)
+      local linked = parentKey == "" or linkExisting(jobKey, jobId, parentKey, parent, timestamp, checkParents)
+      if linked then
+        redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", jobId)
+      else
+        jobId = -7
+      end
     else
-      -- delay and priority as sent (integers in decimal), which is how addJob's numbers print, without the cost
+      -- delay and priority as sent (integers in decimal), which is how Lua would print them, without the cost
       -- of formatting Lua numbers.
       if parents == "" and extraFields == "" then
         if parentKey == "" then
@@ -195,6 +249,9 @@ end
 flushPush("LPUSH")
 flushPush("RPUSH")
 for _, parentKey in ipairs(dependencyOrder) do flushDependencies(parentKey) end
+for _, release in ipairs(parentsToRelease) do
+  releaseParentIfDone(release[1], release[2], release[3], release[4])
+end
 if readyCount > 0 and not blocked then
   redis.call("ZADD", markerKey, 0, "0")
 end

@@ -3,7 +3,7 @@
   fail at run time, so everything that could make one node's add fail is checked here, before any write:
   the run record must not exist yet, the nodes' job keys must be free, and every key the adds touch in each
   queue must be missing or of the right type. Only when all holds is the guard key set; every add in the same
-  transaction checks it first (addJob ARGV 15) and does nothing without it, and the transaction's last command
+  transaction checks it first (addJobs.lua's guard key) and does nothing without it, and the transaction's last command
   deletes it. So a flow is stored whole or not at all.
 
   KEYS:
