@@ -106,7 +106,11 @@ struct WorkerCommand: AsyncParsableCommand {
         groupConfiguration.maximumGracefulShutdownDuration = gracePeriod.duration
         let group = ServiceGroup(configuration: groupConfiguration)
         let reportLogger = logger
-        let reporters = workers.map { worker in Task { await Self.report(worker, logger: reportLogger) } }
+        // Subscribed here, before the workers run, so that no event is missed (events are produced for a subscriber only).
+        let reporters = workers.map { worker in
+            let events = worker.events
+            return Task { await Self.report(worker, events: events, logger: reportLogger) }
+        }
         do {
             try await group.run()
         } catch {
@@ -119,11 +123,11 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     /// Logs what a worker reports: each job started and finished, with the job's id, name and queue.
-    private static func report(_ worker: Worker, logger: Logger) async {
+    private static func report(_ worker: Worker, events: AsyncStream<WorkerEvent>, logger: Logger) async {
         var logger = logger
         logger[metadataKey: "queue"] = .string(worker.keys.queueName)
         var started: [String: ContinuousClock.Instant] = [:]
-        for await event in worker.events {
+        for await event in events {
             switch event {
             case .active(let job):
                 started[job.id] = .now

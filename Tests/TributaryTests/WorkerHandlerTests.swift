@@ -14,8 +14,9 @@ struct WorkerHandlerTests {
                 try await job.log("done")
                 return .null
             }
+            let workerEvents = worker.events  // subscribed before the worker runs
             let progressSeen = Task { () -> JSONValue? in
-                for await event in worker.events { if case .progress(_, let value) = event { return value } }
+                for await event in workerEvents { if case .progress(_, let value) = event { return value } }
                 return nil
             }
             let runner = Task { try await worker.run() }

@@ -322,8 +322,9 @@ struct WorkerTests {
                 if job.name == "victim" { try await Task.sleep(for: .milliseconds(600)) }
                 return "done"
             }
+            let events = worker.events  // subscribed before the worker runs
             let lost = Task { () -> Bool in
-                for await event in worker.events {
+                for await event in events {
                     if case .lockLost(let id) = event, id == "1" { return true }
                 }
                 return false

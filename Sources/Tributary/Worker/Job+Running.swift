@@ -2,9 +2,9 @@
 final class JobHandle: Sendable {
     let queue: Queue
     let token: String
-    let events: AsyncStream<WorkerEvent>.Continuation
+    let events: WorkerEventHub
 
-    init(queue: Queue, token: String, events: AsyncStream<WorkerEvent>.Continuation) {
+    init(queue: Queue, token: String, events: WorkerEventHub) {
         self.queue = queue
         self.token = token
         self.events = events

@@ -30,8 +30,12 @@ public final class Worker: Service, Sendable {
     public let client: RedisClient
     /// The options the worker was created with.
     public let options: WorkerOptions
-    /// What the worker reports while it runs. One consumer at a time.
-    public let events: AsyncStream<WorkerEvent>
+    /// What the worker reports while it runs, from the moment this is first read: a worker nobody reads does not
+    /// build or buffer events. Read it before ``run()`` to see every event. One consumer at a time: every read
+    /// returns the same stream, until the task iterating it is cancelled; then events are no longer produced and
+    /// the next read starts a new stream. The newest 1,000 events are kept for a consumer that falls behind. The
+    /// stream ends when ``run()`` returns.
+    public var events: AsyncStream<WorkerEvent> { eventSink.stream }
 
     /// Chooses each job's handler by its name (see ``handle(_:_:)``).
     public let router: JobRouter
@@ -39,7 +43,7 @@ public final class Worker: Service, Sendable {
     /// The queue, for the actions a handler takes on its job.
     let queue: Queue
     let logger: Logger
-    let eventSink: AsyncStream<WorkerEvent>.Continuation
+    let eventSink = WorkerEventHub()
     let workerID: String
     let state = NIOLockedValueBox(State())
 
@@ -105,7 +109,6 @@ public final class Worker: Service, Sendable {
         var logger = logger
         logger[metadataKey: "queue"] = .string(queue)
         self.logger = logger
-        (events, eventSink) = AsyncStream.makeStream(of: WorkerEvent.self, bufferingPolicy: .bufferingNewest(1000))
     }
 
     /// Takes and runs jobs until ``close(timeout:)`` is called or the calling task is cancelled.
