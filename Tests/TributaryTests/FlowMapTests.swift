@@ -131,9 +131,7 @@ struct FlowMapTests {
             #expect(try await client.send(RedisCommand("RPOPLPUSH", "bull:m:wait", "bull:m:active")).string == "k.convert")
             _ = try await client.send(RedisCommand("SET", "bull:m:k.convert:lock", "dead-worker", "PX", "1500"))
             var job = try #require(try await queue.getJob("k.convert"))
-            let (events, sink) = AsyncStream<WorkerEvent>.makeStream()
-            _ = events
-            job.handle = JobHandle(queue: queue, token: "dead-worker", events: sink)
+            job.handle = JobHandle(queue: queue, token: "dead-worker", events: WorkerEventHub())
             let map = try #require(FlowMap(stored: job.fields["flowMap"]!))
             try await MapNodeRunner.expand(job, items: try MapNodeRunner.list(of: map, inputs: [:], skipped: [], node: "convert"),
                                            map: map, maxChunks: 1)

@@ -101,6 +101,13 @@ public struct JSONObject: Sendable, Hashable {
         storage.reserveCapacity(minimumCapacity)
     }
 
+    /// The members for which `isIncluded` is true, as an object, in order.
+    public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
+        var result = JSONObject()
+        result.storage = try storage.filter { try isIncluded(($0.key.string, $0.value)) }
+        return result
+    }
+
     /// The object with each value transformed, keys and order kept.
     public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
         var result = JSONObject()
