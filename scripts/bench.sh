@@ -9,8 +9,17 @@
 #   --impl tributary    run one side only (tributary, python or both)
 #   --concurrency N     worker concurrency (default 50);  --gap-ms N  P5 gap between adds (default 10)
 #   --tcp               TCP on 127.0.0.1 instead of a unix socket
+# Before the queue scenarios, S1 draws a 100,000-node run with `tributary flow show` in every format
+# (SHOW_NODES=N for another size; --only S1 runs just that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 swift build -c release --product TributaryBenchmarks >&2
+# S1: a 100,000-node run (two shapes) submitted and drawn by `flow show` in every format: wall time and peak RSS.
+# Runs unless --only names other scenarios (--only S1 runs it alone); SHOW_NODES=N changes the size.
+if [[ " $* " != *" --only "* || "$*" == *S1* ]]; then
+  swift build -c release --product tributary >&2
+  .build/release/TributaryBenchmarks show --nodes "${SHOW_NODES:-100000}" --tributary .build/release/tributary
+  if [[ "$*" == *"--only S1"* && "$*" != *","* ]]; then exit 0; fi
+fi
 exec .build/release/TributaryBenchmarks queue --python .venv/bin/python --python-client benchmarks/python/bench_client.py "$@"

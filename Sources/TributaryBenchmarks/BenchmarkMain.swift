@@ -4,6 +4,7 @@ import Foundation
 ///
 /// - `redis` (the default): the Redis client micro-benchmark beside redis-benchmark (`scripts/bench-redis.sh`).
 /// - `queue`: the queue and flow scenarios, Tributary beside Python bullmq (`scripts/bench.sh`).
+/// - `show`: large flow runs drawn by `tributary flow show` in every format (`scripts/bench.sh`, rows S1).
 /// - `client`: one Tributary side of one scenario, started by `queue` as a child process.
 @main
 struct BenchmarkMain {
@@ -16,7 +17,8 @@ struct BenchmarkMain {
             case "redis": try await RedisBenchmark.run(arguments)
             case "queue": try await QueueBenchmark.run(arguments)
             case "client": try await TributaryClient.run(arguments)
-            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue or client")
+            case "show": try await FlowShowBenchmark.run(arguments)
+            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue, show or client")
             }
         } catch {
             FileHandle.standardError.write(Data("TributaryBenchmarks \(mode): \(error)\n".utf8))

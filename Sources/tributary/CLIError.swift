@@ -13,6 +13,8 @@ enum ExitStatus: Int32 {
     case redisUnavailable = 3
     /// The job, queue or run named does not exist.
     case notFound = 4
+    /// `run --work` was stopped by SIGINT or SIGTERM before its run ended (its workers stopped gracefully).
+    case interrupted = 5
 }
 
 /// An error the CLI reports as one message on stderr, exiting with its status.

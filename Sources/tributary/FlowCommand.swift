@@ -24,13 +24,16 @@ struct FlowCommand: AsyncParsableCommand {
             abstract: "Draw a flow run, or the BullMQ flow tree under a job, with states, durations and results.",
             discussion: """
                 With a run id, the run's DAG is drawn from its sinks down to the nodes they need; a node needed by \
-                several others is drawn once and referenced (↪) elsewhere. With --queue, the argument is a job id \
+                several others is drawn once and referenced (↪) elsewhere. Twenty or more siblings with the same \
+                name and state are one line with their count (`✔ process ×1000 (process-1 … process-1000)`; \
+                --expand draws each); levels deeper than 32 continue (⤷) as trees of their own below. With --queue, the argument is a job id \
                 and the tree under that job is read the way BullMQ's getFlow reads it, so trees added by Node or \
                 Python BullMQ show too.
 
-                Marks: ✔ completed, ✘ failed, ▶ active, ○ waiting, ◷ delayed, ◌ waiting for its inputs, ? gone, \
-                ⊘ skipped (its `when` did not hold). A map node is drawn once with its item counts \
-                (`convert ×1000  1000 items: 998 completed, 2 failed`); --expand lists its items. \
+                Marks: ✔ completed, ✘ failed, ▶ active, ○ waiting, ◷ delayed, ◌ waiting for its inputs, ? gone \
+                (removed or trimmed; state "gone" in JSON too), ⊘ skipped (its `when` did not hold). A map node is \
+                drawn once with its item counts (`convert ×1000  1000 items: 998 completed, 2 failed`); --expand \
+                lists its items. \
                 Results and failure reasons are cut to one short line; `job show` prints them in full.
 
                 Formats: tree (default), json, dot (Graphviz: `| dot -Tsvg > run.svg`), mermaid.
@@ -55,7 +58,7 @@ struct FlowCommand: AsyncParsableCommand {
         @Option(help: "Output format: tree, json, dot or mermaid.")
         var format: FlowFormat = .tree
 
-        @Flag(help: "List the items of map nodes, each with its state and result.")
+        @Flag(help: "Draw every node of large fan-outs (by default, 20 or more siblings with the same name and state are one line), and list the items of map nodes.")
         var expand = false
 
         @Option(help: "With --queue: how many levels to read.")
@@ -67,12 +70,12 @@ struct FlowCommand: AsyncParsableCommand {
         func run() async throws {
             try await connection.withClient { client in
                 let producer = FlowProducer(client: client, prefix: connection.prefix)
-                let view: FlowView
+                let view: FlowRunView
                 if let queue {
                     guard let tree = try await producer.getFlow(id: id, queue: queue, depth: depth, maxChildren: maxChildren) else {
                         throw CLIError("job \(id) does not exist in queue '\(queue)' (prefix '\(connection.prefix)')", status: .notFound)
                     }
-                    view = FlowView(tree: tree)
+                    view = FlowRunView(tree: tree)
                 } else {
                     guard let run = try await producer.getFlowRun(id) else {
                         throw CLIError("no flow run '\(id)' under prefix '\(connection.prefix)' (for a BullMQ tree, pass its "
@@ -82,9 +85,11 @@ struct FlowCommand: AsyncParsableCommand {
                     for node in run.nodes {
                         maps[node.id] = try await producer.mapProgress(of: node, items: expand)
                     }
-                    view = FlowView(run: run, maps: maps)
+                    view = FlowRunView(run: run, maps: maps)
                 }
-                print(FlowRendering.render(view, format: format, now: Int64(Date().timeIntervalSince1970 * 1000)))
+                let options = FlowRunView.TreeOptions(summariseAt: expand ? nil : 20)
+                print(FlowRendering.render(view, format: format, now: Int64(Date().timeIntervalSince1970 * 1000),
+                                           treeOptions: options))
             }
         }
     }
@@ -119,7 +124,7 @@ struct FlowCommand: AsyncParsableCommand {
                 var rows: [(summary: FlowRunSummary, status: String, states: String)] = []
                 for summary in summaries {
                     let run = try await producer.getFlowRun(summary.id)
-                    rows.append((summary, run?.status.rawValue ?? "gone", run.map { FlowView(run: $0).stateSummary } ?? ""))
+                    rows.append((summary, run?.status.rawValue ?? "gone", run.map { FlowRunView(run: $0).stateSummary } ?? ""))
                 }
                 if output.json {
                     print(JSONValue.array(rows.map { row in

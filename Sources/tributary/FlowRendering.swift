@@ -6,12 +6,13 @@ enum FlowFormat: String, CaseIterable {
     case tree, json, dot, mermaid
 }
 
-/// Draws a ``FlowView`` as text. Pure functions of the view and the current time (for active nodes' durations),
+/// Draws a ``FlowRunView`` as text. Pure functions of the view and the current time (for active nodes' durations),
 /// so the output of a fixed run is fixed.
 enum FlowRendering {
-    static func render(_ view: FlowView, format: FlowFormat, now: Int64) -> String {
+    static func render(_ view: FlowRunView, format: FlowFormat, now: Int64,
+                       treeOptions: FlowRunView.TreeOptions = .init()) -> String {
         switch format {
-        case .tree: return tree(view, now: now)
+        case .tree: return tree(view, now: now, options: treeOptions)
         case .json: return json(view, now: now).prettyPrinted()
         case .dot: return dot(view, now: now)
         case .mermaid: return mermaid(view, now: now)
@@ -20,39 +21,95 @@ enum FlowRendering {
 
     // MARK: Tree
 
-    /// The flow as an indented tree from its roots down to the nodes they need. A node reached a second time (a
-    /// shared DAG node) is drawn in full once; later places show `↪ <node> (shared, shown above)`.
-    static func tree(_ view: FlowView, now: Int64) -> String {
-        var lines = [view.title + " · \(view.nodes.count) node\(view.nodes.count == 1 ? "" : "s"): \(view.stateSummary)"]
-        var drawn: Set<String> = []
-        func draw(_ key: String, lead: String, connector: String) {
-            guard let node = view.node(key) else {
-                lines.append(lead + connector + "? \(key) (missing)")
-                return
+    /// The flow as an indented tree from its roots down to the nodes they need (laid out by
+    /// ``FlowRunView/treeLayout(_:)``): a node reached a second time is drawn in full once, later places show
+    /// `↪ <node> (shared, shown above)`; large groups of same-named siblings in one state are one line
+    /// (`✔ process ×1000 (process-1 … process-1000)`); levels deeper than the layout's limit continue (`⤷`) as trees
+    /// of their own below.
+    static func tree(_ view: FlowRunView, now: Int64, options: FlowRunView.TreeOptions = .init()) -> String {
+        var text = view.title + " · \(view.nodes.count) node\(view.nodes.count == 1 ? "" : "s"): \(view.stateSummary)"
+        for line in view.treeLayout(options) {
+            text += "\n"
+            if line.depth > 0 {
+                for guide in line.guides { text += guide ? "│  " : "   " }
+                text += line.isLast ? "└─ " : "├─ "
             }
-            if drawn.contains(key) {
-                lines.append(lead + connector + "↪ \(node.label) (shared, shown above)")
-                return
-            }
-            drawn.insert(key)
-            lines.append(lead + connector + (isSkipped(node) ? "⊘" : mark(node.state)) + " " + node.label + "  " + details(node, now: now))
-            for item in node.map?.items ?? [] {
-                let result = item.result.map { " → " + cut($0.serialized(), 60) } ?? item.failedReason.map { ": " + oneLine($0) } ?? ""
-                lines.append(lead + (connector.isEmpty ? "" : "│  ") + "    [\(item.index)] " + mark(item.state) + " "
-                             + (item.state == .unknown ? "held or gone" : item.state.rawValue) + result)
-            }
-            let childLead = lead + (connector == "├─ " ? "│  " : connector.isEmpty ? "" : "   ")
-            for (position, need) in node.needs.enumerated() {
-                draw(need, lead: childLead, connector: position == node.needs.count - 1 ? "└─ " : "├─ ")
+            if line.isContinuation { text += "⤷ " }
+            text += self.line(line.content, in: view, now: now)
+            // A map node's items (listed with --expand), under the node, above the nodes it needs.
+            if case .node(let index) = line.content, let items = view.nodes[index].map?.items, !items.isEmpty {
+                var lead = ""
+                if line.depth > 0 {
+                    for guide in line.guides { lead += guide ? "│  " : "   " }
+                    lead += line.isLast ? "   " : "│  "
+                }
+                for item in items {
+                    let result = item.result.map { " → " + cut($0.serialized(), 60) }
+                        ?? item.failedReason.map { ": " + oneLine($0) } ?? ""
+                    text += "\n" + lead + "    [\(item.index)] " + mark(item.state) + " "
+                        + (item.state == .unknown ? "held or gone" : item.state.rawValue) + result
+                }
             }
         }
-        for root in view.roots { draw(root, lead: "", connector: "") }
-        return lines.joined(separator: "\n")
+        return text
     }
 
-    /// A node of a run whose `when` did not hold (completed without running, field `skipped`).
-    static func isSkipped(_ node: FlowView.Node) -> Bool {
-        node.state == .completed && node.job?.fields["skipped"] == "1"
+    /// The text of one tree line, without its indentation.
+    static func line(_ content: FlowRunView.TreeLine.Content, in view: FlowRunView, now: Int64) -> String {
+        switch content {
+        case .node(let index):
+            let node = view.nodes[index]
+            return mark(node) + " " + node.label + "  " + details(node, now: now)
+        case .shared(let index, let below):
+            return "↪ \(view.nodes[index].label) (shared, shown \(below ? "below" : "above"))"
+        case .missing(let key):
+            return "? \(key) (missing)"
+        case .group(let members):
+            return mark(view.nodes[members[0]]) + " " + groupLabel(members, in: view) + "  "
+                + groupDetails(members, in: view, now: now)
+        case .sharedGroup(let members):
+            return "↪ \(groupLabel(members, in: view)) (shared, shown above)"
+        case .continued(let members):
+            let label = members.count == 1 ? view.nodes[members[0]].label : groupLabel(members, in: view)
+            return "⤷ \(label) (continued below)"
+        }
+    }
+
+    /// `process ×1000 (process-1 … process-1000)`.
+    static func groupLabel(_ members: [Int], in view: FlowRunView) -> String {
+        let first = view.nodes[members[0]], last = view.nodes[members[members.count - 1]]
+        return "\(first.name) ×\(members.count) (\(first.label) … \(last.label))"
+    }
+
+    /// The shared state of a group, with the range of its members' durations and the first failure reason:
+    /// `completed in 12ms–1.5s`, `failed in 1.0s–2.0s: disk full`.
+    static func groupDetails(_ members: [Int], in view: FlowRunView, now: Int64) -> String {
+        let state = view.nodes[members[0]].state
+        if view.nodes[members[0]].isSkipped { return "skipped (their condition did not hold)" }
+        var text = state == .waitingChildren ? "waiting for their inputs" : FlowRunView.word(for: state)
+        var shortest = Int64.max, longest = Int64.min
+        var reason: String?
+        for member in members {
+            guard let job = view.nodes[member].job else { continue }
+            if reason == nil, state == .failed, let failed = job.failedReason, !failed.isEmpty { reason = failed }
+            guard let started = job.processedOn else { continue }
+            let end: Int64? = state == .active ? now : (state == .completed || state == .failed) ? job.finishedOn : nil
+            guard let end else { continue }
+            shortest = min(shortest, max(0, end - started))
+            longest = max(longest, max(0, end - started))
+        }
+        if shortest <= longest {
+            let range = shortest == longest ? Output.duration(milliseconds: shortest)
+                : Output.duration(milliseconds: shortest) + "–" + Output.duration(milliseconds: longest)
+            text += (state == .active ? " for " : " in ") + range
+        }
+        if let reason { text += ": " + oneLine(reason) }
+        return text
+    }
+
+    /// A node's mark: its state's, or ⊘ for a skipped node (its `when` did not hold).
+    static func mark(_ node: FlowRunView.Node) -> String {
+        node.isSkipped ? "⊘" : mark(node.state)
     }
 
     static func mark(_ state: JobState) -> String {
@@ -68,17 +125,17 @@ enum FlowRendering {
     }
 
     /// `completed in 12ms → {"rows":3}`, `failed after 3 attempts in 1.2s: reason`, `active for 4.0s`, `waiting`.
-    static func details(_ node: FlowView.Node, now: Int64) -> String {
+    static func details(_ node: FlowRunView.Node, now: Int64) -> String {
         guard let job = node.job else { return "gone (removed or trimmed)" }
-        if isSkipped(node) { return "skipped (its condition did not hold)" }
+        if node.isSkipped { return "skipped (its condition did not hold)" }
         if let map = node.map, node.state != .completed, node.state != .failed {
-            return map.expanded == 0 && node.state != .active ? (node.state == .waitingChildren ? "waiting for its inputs" : node.state.rawValue)
-                : map.summary
+            return map.expanded == 0 && node.state != .active
+                ? (node.state == .waitingChildren ? "waiting for its inputs" : FlowRunView.word(for: node.state)) : map.summary
         }
         if let map = node.map, map.failed > 0 || node.state == .failed {
-            return node.state.rawValue + " (" + map.summary + ")" + (job.failedReason.map { ": " + oneLine($0) } ?? "")
+            return FlowRunView.word(for: node.state) + " (" + map.summary + ")" + (job.failedReason.map { ": " + oneLine($0) } ?? "")
         }
-        var text = node.state == .waitingChildren ? "waiting for its inputs" : node.state.rawValue
+        var text = node.state == .waitingChildren ? "waiting for its inputs" : FlowRunView.word(for: node.state)
         let attempts = node.state == .active ? job.attemptsStarted : job.attemptsMade
         switch node.state {
         case .completed, .failed:
@@ -122,7 +179,7 @@ enum FlowRendering {
 
     // MARK: JSON
 
-    static func json(_ view: FlowView, now: Int64) -> JSONValue {
+    static func json(_ view: FlowRunView, now: Int64) -> JSONValue {
         var object = JSONObject()
         if let runId = view.runId {
             object["run"] = .string(runId)
@@ -133,7 +190,7 @@ enum FlowRendering {
         object["nodes"] = .array(view.nodes.map { node in
             var entry: JSONObject = [
                 "key": .string(node.key), "name": .string(node.name), "queue": .string(node.queue),
-                "jobId": .string(node.jobId), "state": .string(node.state.rawValue),
+                "jobId": .string(node.jobId), "state": .string(FlowRunView.word(for: node.state)),
                 "needs": .array(node.needs.map { .string($0) }),
             ]
             if let job = node.job {
@@ -151,7 +208,7 @@ enum FlowRendering {
     // MARK: Graphviz and Mermaid
 
     /// Graphviz: edges run from a needed node to the node that needs it (the way data flows).
-    static func dot(_ view: FlowView, now: Int64) -> String {
+    static func dot(_ view: FlowRunView, now: Int64) -> String {
         func quoted(_ text: String) -> String { JSONValue.string(text).serialized() }
         var lines = ["digraph \(quoted(view.runId.map { "run \($0)" } ?? "flow")) {", "  rankdir=LR;",
                      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];"]
@@ -167,7 +224,7 @@ enum FlowRendering {
     }
 
     /// Mermaid flowchart: nodes `n0…` with their label and state, edges from needed node to dependent.
-    static func mermaid(_ view: FlowView, now: Int64) -> String {
+    static func mermaid(_ view: FlowRunView, now: Int64) -> String {
         let ids = Dictionary(view.nodes.enumerated().map { ($1.key, "n\($0)") }) { first, _ in first }
         func escaped(_ text: String) -> String {
             var result = ""
@@ -191,7 +248,7 @@ enum FlowRendering {
         for state in JobState.allCases {
             let members = view.nodes.filter { $0.state == state }.map { ids[$0.key]! }
             guard !members.isEmpty else { continue }
-            let name = state.rawValue.replacingOccurrences(of: "-", with: "_")
+            let name = FlowRunView.word(for: state).replacingOccurrences(of: "-", with: "_")
             lines.append("  classDef \(name) fill:\(color(state))")
             lines.append("  class \(members.joined(separator: ",")) \(name)")
         }
@@ -199,8 +256,8 @@ enum FlowRendering {
     }
 
     /// The state and timing, without results: `✔ completed in 12ms`.
-    static func summary(_ node: FlowView.Node, now: Int64) -> String {
-        var text = mark(node.state) + " " + node.state.rawValue
+    static func summary(_ node: FlowRunView.Node, now: Int64) -> String {
+        var text = mark(node.state) + " " + FlowRunView.word(for: node.state)
         if let job = node.job, let started = job.processedOn {
             if let finished = job.finishedOn, node.state == .completed || node.state == .failed {
                 text += " in " + Output.duration(milliseconds: max(0, finished - started))

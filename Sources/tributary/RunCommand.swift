@@ -14,20 +14,30 @@ struct RunCommand: AsyncParsableCommand {
             idempotent: submitting the same id again changes nothing.
 
             --data takes a JSON object whose members are set in the data of every node (over the file's values; \
-            nodes whose data is not an object keep it).
+            nodes whose data is not an object keep it): inline, as @FILE (read from that file) or as - (read from \
+            stdin), so large input does not have to fit on the command line.
 
-            --wait shows the run's progress until it ends: a live tree on a terminal, one line per change \
-            otherwise, then the final tree. --work also runs workers for the flow's queues in this process \
+            --wait shows the run's progress until it ends: on a terminal a summary redrawn in place (counts, a \
+            bar, the failed and active nodes, the newest events), one plain line per change otherwise, then the \
+            final tree. --work also runs workers for the flow's queues in this process \
             (it implies --wait); with --allow-commands they run the nodes' commands ("run" in the file). Without \
             --work, start workers elsewhere (`tributary worker --queue Q --allow-commands`).
 
+            With --work, SIGINT (Ctrl-C) or SIGTERM stops it gracefully, as `tributary worker` stops: no new jobs \
+            are taken, running jobs get --grace-period to finish, then they are interrupted (their commands are \
+            killed and their jobs run again elsewhere); a second signal interrupts them at once. The run itself \
+            goes on (`tributary flow cancel ID` cancels it).
+
             Exit codes: 0 submitted (with --wait: the run completed), 1 the run failed, was cancelled or \
-            outlived --timeout, 2 invalid file or options, 3 Redis unreachable.
+            outlived --timeout, 2 invalid file or options, 3 Redis unreachable, 5 stopped by SIGINT or SIGTERM \
+            before the run ended.
 
             Examples:
               tributary run flows/hello.json --work --allow-commands
               tributary run flows/diamond.json --run-id build-42
               tributary run flows/hello.json --data '{"who": "Ada"}' --wait --timeout 5m
+              tributary run flows/hello.json --data @input.json --work --allow-commands
+              produce-input | tributary run flows/hello.json --data -
               RUN=$(tributary run flows/fan-in.json) && tributary flow show "$RUN"
             """
     )
@@ -40,7 +50,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The run id (default: a random one). Submitting an existing id changes nothing.")
     var runId: String?
 
-    @Option(help: ArgumentHelp("A JSON object set in every node's data.", valueName: "json"))
+    @Option(help: ArgumentHelp("A JSON object set in every node's data: inline, @FILE or - (stdin).",
+                               valueName: "json|@file|-"))
     var data: String?
 
     @OptionGroup var following: RunFollowOptions
@@ -56,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let plan = try compile()
         if let wanted = plan.prefix, let given = connection.explicitPrefix, wanted != given {
-            throw ValidationError("\(file) asks for prefix '\(wanted)' but --prefix is '\(given)'")
+            throw CLIError("\(file) asks for prefix '\(wanted)' but --prefix is '\(given)'", status: .invalidInput)
         }
         let prefix = plan.prefix ?? connection.prefix
         let configuration = try await connection.configuration(.failFast)
@@ -98,18 +109,58 @@ struct RunCommand: AsyncParsableCommand {
         do {
             let plan = try FlowCompiler.compile(contentsOfFile: file)
             guard let data else { return plan }
-            let extra: JSONValue
-            do {
-                extra = try JSONValue.parse(data)
-            } catch {
-                throw ValidationError("--data is not valid JSON: \(error)")
-            }
-            guard let members = extra.objectValue else { throw ValidationError("--data must be a JSON object") }
-            let document = try JSONValue.parse(bytes: Array(FileManager.default.contents(atPath: file) ?? Data()), source: file)
+            let members = try Self.dataObject(data)
+            let bytes = Array(FileManager.default.contents(atPath: file) ?? Data())
+            let document = try JSONValue.parse(bytes: FlowCompiler.withoutByteOrderMark(bytes), source: file)
             return try FlowCompiler.compile(Self.setting(members, in: document), source: file)
         } catch let error as FlowFileError {
             for (problem, position) in ValidateCommand.locate(error) { Output.warn(ValidateCommand.line(problem, position)) }
             throw ExitCode(ExitStatus.invalidInput.rawValue)
+        }
+    }
+
+    /// The object --data gives: inline JSON, `@FILE` (that file's contents) or `-` (stdin). Problems are
+    /// ``CLIError``s naming what is wrong (exit 2).
+    static func dataObject(_ argument: String, stdin: FileHandle = .standardInput) throws -> JSONObject {
+        let bytes: [UInt8]
+        let source: String
+        if argument == "-" {
+            bytes = Array(stdin.readDataToEndOfFile())
+            source = "--data - (stdin)"
+        } else if argument.hasPrefix("@") {
+            let path = String(argument.dropFirst())
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read" : "no such file"
+                throw CLIError("--data @\(path): \(reason)", status: .invalidInput)
+            }
+            bytes = Array(contents)
+            source = "--data @\(path)"
+        } else {
+            bytes = Array(argument.utf8)
+            source = "--data"
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes: FlowCompiler.withoutByteOrderMark(bytes), source: source)
+        } catch {
+            throw CLIError("\(source) is not valid JSON: \(error)", status: .invalidInput)
+        }
+        guard let members = value.objectValue else {
+            throw CLIError("\(source) must be a JSON object ({\"key\": value, …}), got \(Self.kind(of: value))",
+                           status: .invalidInput)
+        }
+        return members
+    }
+
+    /// "an array", "a string", … for messages.
+    static func kind(of value: JSONValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
         }
     }
 

@@ -20,6 +20,9 @@ struct RunFollowOptions: ParsableArguments {
     @Option(help: "With --work: the longest a command step may run when its node has no timeout.")
     var commandTimeout = DurationArgument(.seconds(600), text: "10m")
 
+    @Option(help: "With --work: on SIGINT/SIGTERM, how long running jobs get to finish before they are interrupted.")
+    var gracePeriod = DurationArgument(.seconds(30), text: "30s")
+
     @OptionGroup(title: "With --work: crash recovery and rate limit") var tuning: WorkerTuningOptions
 
     @Option(help: "With --wait: give up waiting after this long (exit 1).")
@@ -46,15 +49,25 @@ struct RunFollowOptions: ParsableArguments {
             workerClient = shared
             workers = try startWorkers(queues: queues, prefix: producer.prefix, client: shared)
         }
-        let runners = workers.map { worker in Task { try await worker.run() } }
-        let final = await RunProgress(producer: producer, runId: runId, live: !json, timeout: timeout?.duration).follow()
-        for worker in workers { await worker.close(timeout: .seconds(10)) }
-        for runner in runners { _ = try? await runner.value }
+        let display: ProgressDisplay? = json ? nil : ProgressDisplay()
+        let follower = RunProgress(producer: producer, runId: runId, display: display, timeout: timeout?.duration)
+        let final: RunProgress.Outcome?
+        if work {
+            switch await WorkSession(workers: workers, gracePeriod: gracePeriod).follow(follower, runId: runId, display: display) {
+            case .followed(let outcome):
+                final = outcome
+            case .stopped:
+                await workerClient?.close()
+                throw ExitCode(ExitStatus.interrupted.rawValue)
+            }
+        } else {
+            final = await follower.follow()
+        }
         await workerClient?.close()
 
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         guard let final else { throw CLIError("flow run \(runId) disappeared while waiting", status: .notFound) }
-        let view = FlowView(run: final.run)
+        let view = FlowRunView(run: final.run)
         if json {
             print(FlowRendering.json(view, now: now).prettyPrinted())
         } else {

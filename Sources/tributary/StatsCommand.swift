@@ -8,7 +8,8 @@ struct StatsCommand: AsyncParsableCommand {
         commandName: "stats",
         abstract: "Show job counts per state for each queue.",
         discussion: """
-            Without QUEUE arguments, every queue under the prefix is shown (queues are found by their \
+            A named queue that does not exist is reported on stderr and left out; when none of the named \
+            queues exists, the exit status is 4. Without QUEUE arguments, every queue under the prefix is shown (queues are found by their \
             <prefix>:<queue>:meta and <prefix>:<queue>:id keys). PAUSED counts the waiting jobs of a paused queue; \
             a paused queue is marked with (paused).
 
@@ -51,8 +52,20 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         try await connection.withClient { client in
             let isTerminal = isatty(STDOUT_FILENO) == 1
+            var reported: Set<String> = []
             while true {
-                let names = queues.isEmpty ? try await Queue.names(client: client, prefix: connection.prefix) : queues
+                var names = queues.isEmpty ? try await Queue.names(client: client, prefix: connection.prefix) : queues
+                if !queues.isEmpty {
+                    let missing = try await Self.missing(queues, client: client, prefix: connection.prefix)
+                    for name in missing where !reported.contains(name) {
+                        Output.warn("no queue '\(name)' under prefix '\(connection.prefix)' (no job was ever added to it)")
+                        reported.insert(name)
+                    }
+                    names.removeAll { missing.contains($0) }
+                    if names.isEmpty && !watch {
+                        throw CLIError("none of the named queues exists under prefix '\(connection.prefix)'", status: .notFound)
+                    }
+                }
                 var rows: [(name: String, paused: Bool, counts: JobCounts)] = []
                 for name in names {
                     let queue = try connection.queue(name, client: client)
@@ -90,4 +103,12 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
+    /// The named queues that do not exist: neither `<prefix>:<queue>:meta` nor `<prefix>:<queue>:id` is there (the
+    /// keys ``Queue/names(client:prefix:)`` finds queues by).
+    static func missing(_ names: [String], client: RedisClient, prefix: String) async throws -> Set<String> {
+        let replies = try await client.pipeline(names.map { name in
+            RedisCommand("EXISTS", .string("\(prefix):\(name):meta"), .string("\(prefix):\(name):id"))
+        })
+        return Set(zip(names, replies).filter { $0.1.int == 0 }.map(\.0))
+    }
 }

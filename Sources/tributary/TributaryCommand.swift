@@ -23,7 +23,7 @@ struct TributaryCommand: AsyncParsableCommand {
               tributary queue pause emails
 
             Exit codes: 0 ok, 1 operation failed, 2 invalid input or usage, 3 Redis unreachable or unusable, \
-            4 not found.
+            4 not found, 5 `run --work` stopped by SIGINT/SIGTERM.
             """,
         version: Tributary.version,
         subcommands: [

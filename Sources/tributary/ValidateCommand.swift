@@ -77,7 +77,8 @@ struct ValidateCommand: AsyncParsableCommand {
 
     /// Each problem with its position: jansson's for syntax problems, the located path for the others.
     static func locate(_ error: FlowFileError) -> [(FlowFileProblem, (line: Int, column: Int)?)] {
-        let text = FileManager.default.contents(atPath: error.source).map { String(decoding: $0, as: UTF8.self) }
+        let text = FileManager.default.contents(atPath: error.source)
+            .map { String(decoding: FlowCompiler.withoutByteOrderMark(Array($0)), as: UTF8.self) }
         let locator = text.map(JSONPositionLocator.init(text:))
         return error.problems.map { problem in
             if let line = problem.line, let column = problem.column { return (problem, (line, column)) }

@@ -35,7 +35,7 @@ struct CLIFlowTests {
 
     @Test("the tree of a fixed run: marks, durations, attempts, cut results and reasons, a shared node drawn once")
     func treeText() {
-        let view = FlowView(run: Self.fixedRun())
+        let view = FlowRunView(run: Self.fixedRun())
         let text = FlowRendering.tree(view, now: 1_700_000_005_000)
         #expect(text == """
             run r1 (flow diamond): running · 4 nodes: 1 completed, 1 active, 1 waiting-children, 1 failed
@@ -50,7 +50,7 @@ struct CLIFlowTests {
 
     @Test("the same run as Mermaid, Graphviz and JSON")
     func otherFormats() throws {
-        let view = FlowView(run: Self.fixedRun())
+        let view = FlowRunView(run: Self.fixedRun())
         let now: Int64 = 1_700_000_005_000
         #expect(FlowRendering.mermaid(view, now: now) == """
             flowchart LR

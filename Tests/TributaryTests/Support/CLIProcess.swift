@@ -42,14 +42,15 @@ enum CLIProcess {
                                       workingDirectory: directory, environment: environment(extra))
     }
 
-    /// Runs `tributary arguments` in `directory` to its end (killed after `timeout`).
+    /// Runs `tributary arguments` in `directory` to its end (killed after `timeout`), with stdin read from
+    /// `stdinFile` (default /dev/null).
     static func run(_ arguments: [String], in directory: String, environment extra: [String: String] = [:],
-                    timeout: Duration = .seconds(60)) async throws -> CLIResult {
+                    stdinFile: String = "/dev/null", timeout: Duration = .seconds(60)) async throws -> CLIResult {
         let outputs = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: outputs) }
         let stdout = open(outputs + "/stdout", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         let stderr = open(outputs + "/stderr", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        let input = open(stdinFile, O_RDONLY | O_CLOEXEC)
         let pid: pid_t
         do {
             defer { close(stdout); close(stderr); close(input) }

@@ -66,8 +66,15 @@ public enum FlowCompiler {
         return graph.plan(flow: flow, prefix: draft.prefix)
     }
 
-    /// Parses UTF-8 text, turning jansson's error into a positioned problem, then compiles the document.
+    /// `bytes` without a leading UTF-8 byte-order mark (EF BB BF), which some editors write and JSON parsers reject.
+    public static func withoutByteOrderMark(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
+    }
+
+    /// Parses UTF-8 text (a leading byte-order mark is skipped), turning jansson's error into a positioned problem,
+    /// then compiles the document.
     private static func compile(bytes: [UInt8], source: String) throws(FlowFileError) -> FlowPlan {
+        let bytes = withoutByteOrderMark(bytes)
         let json: JSONValue
         do {
             json = try JSONValue.parse(bytes: bytes, source: source)

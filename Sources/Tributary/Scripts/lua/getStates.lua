@@ -22,6 +22,28 @@ if ARGV[1] ~= "" then record = redis.call("HGETALL", ARGV[1]) end
 local reply = {record}
 local sets = {"completed", "failed", "delayed", "prioritized", "waiting-children"}
 local lists = {{"active", "active"}, {"wait", "waiting"}, {"paused", "waiting"}}
+
+-- LPOS scans its list, so for many jobs of one queue the lists are read once into lookup tables instead (linear
+-- in jobs plus list lengths, where an LPOS per job is quadratic for a large run waiting in one queue).
+local jobsPerQueue = {}
+for index = 2, #ARGV - 1, 2 do
+  jobsPerQueue[ARGV[index]] = (jobsPerQueue[ARGV[index]] or 0) + 1
+end
+local members = {}
+local function inList(queueKey, list, jobId)
+  if jobsPerQueue[queueKey] <= 16 then
+    return redis.call("LPOS", queueKey .. ":" .. list, jobId) ~= false
+  end
+  local key = queueKey .. ":" .. list
+  local lookup = members[key]
+  if not lookup then
+    lookup = {}
+    for _, id in ipairs(redis.call("LRANGE", key, 0, -1)) do lookup[id] = true end
+    members[key] = lookup
+  end
+  return lookup[jobId] == true
+end
+
 for index = 2, #ARGV - 1, 2 do
   local queueKey, jobId = ARGV[index], ARGV[index + 1]
   local state = "unknown"
@@ -33,7 +55,7 @@ for index = 2, #ARGV - 1, 2 do
   end
   if state == "unknown" then
     for _, list in ipairs(lists) do
-      if redis.call("LPOS", queueKey .. ":" .. list[1], jobId) then
+      if inList(queueKey, list[1], jobId) then
         state = list[2]
         break
       end

@@ -10,7 +10,11 @@
 --   rdof  nothing is recorded; the dependent moves on once nothing is pending.
 --   none  the child stays pending: the dependent waits until it is retried or removed (BullMQ's default).
 local function failChild(jobKey, reason, now)
-  for _, parent in ipairs(jobParents(jobKey)) do
+  -- Last dependent first: moveParentOn RPUSHes each to the taking end of its wait list, so the dependents of a
+  -- shared node start in the order they are listed (the flow file's order), not reversed.
+  local parents = jobParents(jobKey)
+  for position = #parents, 1, -1 do
+    local parent = parents[position]
     local policy = parent.policy
     if policy and redis.call("EXISTS", parent.key) == 1
         and redis.call("SREM", parent.key .. ":dependencies", jobKey) == 1 then
