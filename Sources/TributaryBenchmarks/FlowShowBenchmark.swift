@@ -11,6 +11,10 @@ enum FlowShowBenchmark {
         let shape: String
         let step: String
         let seconds: Double
+        /// User + system CPU time of the tributary process.
+        let cpuSeconds: Double
+        /// CPU time redis-server spent meanwhile.
+        let redisCPUSeconds: Double
         let peakMegabytes: Double
         let outputBytes: Int
     }
@@ -39,16 +43,17 @@ enum FlowShowBenchmark {
             try flowFile(shape: shape, nodes: nodes).write(toFile: file, atomically: true, encoding: .utf8)
             let runId = "bench-\(shape)"
             rows.append(try measure(tributary, ["run", file, "--run-id", runId, "--redis", server.url],
-                                    shape: shape, step: "submit (run)"))
+                                    shape: shape, step: "submit (run)", redis: server.pid))
             for format in ["tree", "json", "dot", "mermaid"] {
                 rows.append(try measure(tributary, ["flow", "show", runId, "--format", format, "--redis", server.url],
-                                        shape: shape, step: "flow show --format \(format)"))
+                                        shape: shape, step: "flow show --format \(format)", redis: server.pid))
             }
         }
-        print("| S1 \(nodes)-node run | step | wall s | peak RSS MB | output MB |")
-        print("|---|---|---:|---:|---:|")
+        print("| S1 \(nodes)-node run | step | wall s | CPU s | Redis CPU s | peak RSS MB | output MB |")
+        print("|---|---|---:|---:|---:|---:|---:|")
         for row in rows {
             print("| \(row.shape) | \(row.step) | \(String(format: "%.2f", row.seconds)) | "
+                + "\(String(format: "%.2f", row.cpuSeconds)) | \(String(format: "%.2f", row.redisCPUSeconds)) | "
                 + "\(String(format: "%.0f", row.peakMegabytes)) | \(String(format: "%.1f", Double(row.outputBytes) / 1_048_576)) |")
         }
     }
@@ -74,7 +79,9 @@ enum FlowShowBenchmark {
     }
 
     /// Runs the command to its end with stdout in a scratch file (its size reported) and measures it.
-    static func measure(_ executable: String, _ arguments: [String], shape: String, step: String) throws -> Row {
+    static func measure(_ executable: String, _ arguments: [String], shape: String, step: String,
+                        redis: pid_t) throws -> Row {
+        let redisBefore = ProcStats.cpuTicks(redis) ?? 0
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("tributary-show-\(getpid()).out").path
         let stdout = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
@@ -92,7 +99,10 @@ enum FlowShowBenchmark {
         guard status == 0 else { throw BenchmarkError("\(arguments.joined(separator: " ")) exited with status \(status)") }
         let size = ((try? FileManager.default.attributesOfItem(atPath: output))?[.size] as? Int) ?? 0
         let (seconds, attoseconds) = elapsed.components
+        func time(_ value: timeval) -> Double { Double(value.tv_sec) + Double(value.tv_usec) / 1e6 }
         return Row(shape: shape, step: step, seconds: Double(seconds) + Double(attoseconds) / 1e18,
+                   cpuSeconds: time(usage.ru_utime) + time(usage.ru_stime),
+                   redisCPUSeconds: Double((ProcStats.cpuTicks(redis) ?? 0) - redisBefore) / ProcStats.ticksPerSecond,
                    peakMegabytes: Double(usage.ru_maxrss) / 1024, outputBytes: size)
     }
 }
