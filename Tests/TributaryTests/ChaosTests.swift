@@ -88,6 +88,20 @@ struct ChaosTests {
                 let effects = directory + "/effects", marker = "chaos-\(UUID().uuidString)"
                 try FileManager.default.createDirectory(atPath: effects, withIntermediateDirectories: true)
                 let receipt = try await FlowProducer(client: client).submit(try Self.flow(Self.nodes, effects: effects, marker: marker))
+                // Corrupt jobs written straight into Redis by "another producer", beside the run.
+                let corrupt: [(id: String, field: String, value: String)] = [
+                    ("bad-atm", "atm", "x"), ("bad-ats", "ats", "x"), ("bad-parent", "parent", "{not json"),
+                    ("bad-opts", "opts", #"{"attempts": "three"}"#),
+                ]
+                for job in corrupt {
+                    var fields: [String: String] = ["name": "n", "data": "{}", "opts": "{}", "timestamp": "1",
+                                                    "command": #"["true"]"#]
+                    fields[job.field] = job.value
+                    if job.field == "parent" { fields["parentKey"] = "bull:sink:nobody" }
+                    _ = try await client.send(RedisCommand("HSET", arguments: [.string("bull:work:" + job.id)]
+                        + fields.flatMap { [RedisArgument.string($0.key), .string($0.value)] }))
+                    _ = try await client.send(RedisCommand("LPUSH", "bull:work:wait", .string(job.id)))
+                }
                 var workers = try (0..<3).map { try Self.startWorker(server, in: directory, number: $0) }
                 var started = 3, killed = 0
                 var random = DoctorModelTests.SeededGenerator(state: UInt64.random(in: 1...1_000_000))
@@ -116,7 +130,13 @@ struct ChaosTests {
                         "command steps outlived their workers: \(Self.processes(marked: marker))")
                 try await Self.checkOutcome(client, runId: receipt.runId, effects: effects, count: Self.nodes,
                                             allowedDuplicates: killed)
-                print("chaos: \(killed) worker kills")
+                for job in corrupt {
+                    let stored = try await work.getJob(job.id)
+                    #expect(try await work.getState(job.id) == .failed, "\(job.id): \(String(describing: stored))")
+                    #expect(stored?.failedReason?.contains(job.field) == true,
+                            "\(job.id) failed with \(stored?.failedReason ?? "nothing"), which does not name \(job.field)")
+                }
+                print("chaos: \(killed) worker kills, \(corrupt.count) corrupt jobs failed naming their field")
             }
         }
     }
