@@ -98,6 +98,8 @@ enum ScriptAssembler {
 enum ScriptIncludes {
     static let all: [String: [UInt8]] = [
         "maxEvents": PackageResources.maxEvents_lua,
+        "mapItems": PackageResources.mapItems_lua,
+        "reopenMapNode": PackageResources.reopenMapNode_lua,
         "isPausedOrMaxed": PackageResources.isPausedOrMaxed_lua,
         "markReady": PackageResources.markReady_lua,
         "enqueueReady": PackageResources.enqueueReady_lua,
@@ -229,6 +231,10 @@ enum QueueScripts {
     static let expandMap = QueueScript(
         "expandMap", source: PackageResources.expandMap_lua, keys: [.wait, .meta, .active, .events, .marker])
 
+    static let rerunMapItems = QueueScript(
+        "rerunMapItems", source: PackageResources.rerunMapItems_lua,
+        keys: [.wait, .meta, .active, .events, .marker, .failed, .completed])
+
     // The doctor (Queue/Doctor/).
 
     private static let stateKeys: [QueueKeys.Kind] = [
@@ -244,7 +250,7 @@ enum QueueScripts {
         checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
-        skipNode, expandMap,
+        skipNode, expandMap, rerunMapItems,
         doctorInspect, doctorRepair,
     ]
 }

@@ -43,18 +43,31 @@ enum MapNodeRunner {
             throw UnrecoverableError("job \(job.id) has an invalid flowMap field: expected a map as in a flow file's \"map\"")
         }
         let node = job.flowNodeId ?? job.id
-        if let total = job.fields["mapTotal"].flatMap(Int.init), job.fields["mapExpanded"].flatMap(Int.init) == total {
-            return try await result(job, map: map, total: total, node: node)
+        let total: Int
+        if let stored = job.fields["mapTotal"].flatMap(Int.init), job.fields["mapExpanded"].flatMap(Int.init) == stored {
+            total = stored
+            if job.fields["mapRerun"] != nil {
+                // Retried or redriven: the items without a result run again; the others keep theirs.
+                let items = try list(of: map, inputs: job.inputs, skipped: job.skippedInputs, node: node)
+                guard items.count == total else {
+                    throw UnrecoverableError("map node '\(node)': cannot re-run its failed items: '\(map.itemsDescription)' "
+                        + "now has \(items.count) items, the map was expanded over \(total)")
+                }
+                try await rerunItemsWithoutResult(job, items: items, map: map)
+            }
+        } else {
+            let items = try list(of: map, inputs: job.inputs, skipped: job.skippedInputs, node: node)
+            if items.isEmpty { return [] }
+            try await expand(job, items: items, map: map)
+            total = items.count
         }
-        let items = try list(of: map, inputs: job.inputs, skipped: job.skippedInputs, node: node)
-        if items.isEmpty { return [] }
-        try await expand(job, items: items, map: map)
+        // Wait for the pending items (also after a worker died between the last chunk and this call).
         do {
             try await job.moveToWaitingChildren()   // throws WaitingChildrenError while items are pending
         } catch is UnrecoverableError {
             // Items fail under `ignore`, never `fail`: only a hand-made child can get here.
         }
-        return try await result(job, map: map, total: items.count, node: node)
+        return try await result(job, map: map, total: total, node: node)
     }
 
     /// The list to map over: the literal, or the value at the path in the needed node's result.
@@ -80,25 +93,11 @@ enum MapNodeRunner {
     /// Adds the items not yet added, chunk by chunk, from the count the map job has stored (`mapExpanded`);
     /// `maxChunks` stops early (tests use it to play a worker that dies in the middle).
     static func expand(_ job: Job, items: [JSONValue], map: FlowMap, maxChunks: Int = .max) async throws {
-        let handle = try job.runningHandle("map expansion")
-        let client = handle.queue.client
-        var options = job.options
-        options.jobId = nil
-        options.onFailure = .ignore
-        options.delay = .zero
-        options.priority = 0
-        options.lifo = false
-        guard case .object(var stored) = options.storedJSON else { return }
-        stored["parent"] = ["id": .string(job.id), "queue": .string(job.queue.qualifiedName)]
-        let parent: JSONValue = ["id": .string(job.id), "queueKey": .string(job.queue.qualifiedName), "idof": true]
-        var extra: JSONObject = [:]
-        for field in ["flowRun", "flowNode", "command"] { extra[field] = job.fields[field].map(JSONValue.string) }
+        let client = try job.runningHandle("map expansion").queue.client
         let fixed: [RedisArgument] = [
             .string(job.queue.jobKeyPrefix), .string(job.id), "", .integer(Int64(items.count)),
-            .integer(Int64(map.maxConcurrency ?? 0)), .integer(EpochClock.milliseconds()), .string(job.name),
-            .string(job.data.serialized()), .string(JSONValue.object(stored).serialized()), .string(parent.serialized()),
-            .string(extra.isEmpty ? "" : JSONValue.object(extra).serialized()),
-        ]
+            .integer(Int64(map.maxConcurrency ?? 0)), .integer(EpochClock.milliseconds()),
+        ] + itemTemplate(job)
         let script = QueueScripts.expandMap
         var next = job.fields["mapExpanded"].flatMap(Int.init) ?? 0
         var chunks = 0
@@ -119,6 +118,61 @@ enum MapNodeRunner {
             }
             next = Int(expanded)   // another worker may have gone further: go on from where it is
         }
+    }
+
+    /// Sends the items that have no result (not in the map job's `:processed`, not pending) back to run, chunk by
+    /// chunk (`rerunMapItems.lua`); the last call takes the `mapRerun` mark off. Returns how many run again.
+    @discardableResult
+    static func rerunItemsWithoutResult(_ job: Job, items: [JSONValue], map: FlowMap) async throws -> Int {
+        let client = try job.runningHandle("map rerun").queue.client
+        let replies = try await client.pipeline([
+            RedisCommand("HKEYS", .string(job.key + ":processed")), RedisCommand("SMEMBERS", .string(job.key + ":dependencies")),
+        ])
+        var settled = Set<String>()
+        for reply in replies { for key in reply.array ?? [] { if let key = key.string { settled.insert(key) } } }
+        let missing = items.indices.filter { !settled.contains(job.key + "/\($0)") }
+        let template = itemTemplate(job)
+        let script = QueueScripts.rerunMapItems
+        var rerun = 0
+        var start = 0
+        repeat {
+            let end = min(start + chunkItems, missing.count)
+            var arguments: [RedisArgument] = [
+                .string(job.queue.jobKeyPrefix), .string(job.id), .integer(EpochClock.milliseconds()),
+                end == missing.count ? "1" : "0",
+            ] + template
+            for index in missing[start..<end] {
+                arguments.append(.integer(Int64(index)))
+                arguments.append(.string(items[index].serialized()))
+            }
+            let reply = try await client.run(script.script, keys: script.keys(for: job.queue), arguments: arguments)
+            guard let count = reply.int, count >= 0 else {
+                throw QueueError(.unexpectedScriptResult, "rerunMapItems returned \(reply) for map job \(job.id)")
+            }
+            rerun += Int(count)
+            start = end
+        } while start < missing.count
+        return rerun
+    }
+
+    /// What every item job of the map gets: name, data, opts (the map's, with the map job as parent, failures
+    /// ignored by the parent), the parent link, and the extra fields (run, node, command).
+    private static func itemTemplate(_ job: Job) -> [RedisArgument] {
+        var options = job.options
+        options.jobId = nil
+        options.onFailure = .ignore
+        options.delay = .zero
+        options.priority = 0
+        options.lifo = false
+        var stored = options.storedJSON.objectValue ?? [:]
+        stored["parent"] = ["id": .string(job.id), "queue": .string(job.queue.qualifiedName)]
+        let parent: JSONValue = ["id": .string(job.id), "queueKey": .string(job.queue.qualifiedName), "idof": true]
+        var extra: JSONObject = [:]
+        for field in ["flowRun", "flowNode", "command"] { extra[field] = job.fields[field].map(JSONValue.string) }
+        return [
+            .string(job.name), .string(job.data.serialized()), .string(JSONValue.object(stored).serialized()),
+            .string(parent.serialized()), .string(extra.isEmpty ? "" : JSONValue.object(extra).serialized()),
+        ]
     }
 
     /// The items' results in item order (`null` for failed ones), or a failure when more failed than tolerated.
@@ -146,9 +200,12 @@ enum MapNodeRunner {
             throw UnrecoverableError("map node '\(node)': \(failures.count) of \(total) items failed, \(tolerated) tolerated: "
                 + MapItemFailure.listed(failures))
         }
-        if !failures.isEmpty, let runKey = job.fields["flowRunKey"] {
-            _ = try await client.send(RedisCommand("HSET", .string(runKey), .string("mapFailures:\(node)"),
-                                                   .string(JSONValue.array(failures.map(\.json)).serialized())))
+        if let runKey = job.fields["flowRunKey"] {
+            // Written (or, after a re-run that fixed them, taken away) for dependents.
+            _ = try await client.send(failures.isEmpty
+                ? RedisCommand("HDEL", .string(runKey), .string("mapFailures:\(node)"))
+                : RedisCommand("HSET", .string(runKey), .string("mapFailures:\(node)"),
+                               .string(JSONValue.array(failures.map(\.json)).serialized())))
         }
         return .array(results)
     }

@@ -37,6 +37,7 @@
 ]]
 --- @include "maxEvents"
 --- @include "isPausedOrMaxed"
+--- @include "mapItems"
 
 local waitKey, metaKey, activeKey, eventsKey, markerKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, mapId, start, total = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -47,16 +48,9 @@ if redis.call("EXISTS", mapKey) == 0 then return -1 end
 local expanded = tonumber(redis.call("HGET", mapKey, "mapExpanded") or 0)
 if expanded ~= start then return expanded end
 
-local extra = {}
-if ARGV[11] ~= "" then
-  for field, value in pairs(cjson.decode(ARGV[11])) do
-    extra[#extra + 1] = field
-    extra[#extra + 1] = value
-  end
-end
+local extra = mapItemExtraFields(ARGV[11])
 local cap = maxEvents(metaKey)
-local heldKey, dependenciesKey = mapKey .. ":held", mapKey .. ":dependencies"
-local inFlight = redis.call("SCARD", dependenciesKey) - redis.call("LLEN", heldKey)
+local inFlight = redis.call("SCARD", mapKey .. ":dependencies") - redis.call("LLEN", mapKey .. ":held")
 local ready = 0
 local count = #ARGV - 11
 for offset = 1, count do
@@ -64,19 +58,10 @@ for offset = 1, count do
   local itemId = mapId .. "/" .. index
   local itemKey = prefix .. itemId
   if redis.call("EXISTS", itemKey) == 0 then
-    redis.call("HSET", itemKey, "name", name, "data", data, "opts", opts, "timestamp", now, "delay", 0,
-      "priority", 0, "parentKey", mapKey, "parent", parent, "mapIndex", index, "mapItem", ARGV[11 + offset],
-      unpack(extra))
-    redis.call("SADD", dependenciesKey, itemKey)
-    redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "added", "jobId", itemId, "name", name)
-    if limit > 0 and inFlight >= limit then
-      redis.call("RPUSH", heldKey, itemId)
-    else
-      redis.call("LPUSH", waitKey, itemId)
-      redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", itemId)
-      inFlight = inFlight + 1
-      ready = ready + 1
-    end
+    storeMapItem(itemKey, itemId, mapKey, index, ARGV[11 + offset], name, data, opts, parent, now, extra, eventsKey, cap)
+    local queued
+    inFlight, queued = queueMapItem(mapKey, itemKey, itemId, waitKey, eventsKey, cap, limit, inFlight)
+    if queued then ready = ready + 1 end
   end
 end
 redis.call("HSET", mapKey, "mapExpanded", start + count, "mapTotal", total, "mapMaxConcurrency", limit)

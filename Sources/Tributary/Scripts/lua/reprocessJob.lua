@@ -2,7 +2,7 @@
   reprocessJob: one failed or completed job goes back to be run, to the wait list (its lifo option decides the
   end) or, with a priority, to the prioritized set. It loses finishedOn, processedOn and failedReason (failed) or
   returnvalue (completed); its attempt counters are kept unless a reset is asked for; it becomes a pending child
-  of its parent again.
+  of its parent again. A map node re-runs its items that have no result (includes/reopenMapNode.lua).
 
   KEYS:
     1 wait
@@ -39,6 +39,7 @@
 --- @include "maxEvents"
 --- @include "reattachToParent"
 --- @include "reopenRunNode"
+--- @include "reopenMapNode"
 
 local waitKey, prioritizedKey, counterKey, metaKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
@@ -58,6 +59,7 @@ if ARGV[5] == "1" then table.insert(fields, "ats") end
 redis.call("HDEL", jobKey, unpack(fields))
 reattachToParent(jobKey, from)
 reopenRunNode(jobKey)
+reopenMapNode(jobKey)
 
 if redis.call("SCARD", jobKey .. ":dependencies") > 0 then
   redis.call("ZADD", KEYS[10], tonumber(redis.call("HGET", jobKey, "timestamp")) or 0, jobId)

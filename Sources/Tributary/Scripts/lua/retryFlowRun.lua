@@ -12,6 +12,7 @@
   its :processed hash. It waits in waiting-children while something is pending, else it is queued (delayed when
   it has a delay). A node that had finished gets its attempts back (atm, ats and stc are cleared). Its outcome
   is taken out of the run record, and the run is running again (`state`, no `finishedOn`, no `cancelledAt`).
+  A map node that runs again re-runs only its items that have no result (includes/reopenMapNode.lua).
 
   KEYS:
     none (the nodes span queues; the script reads them from the run record)
@@ -33,6 +34,7 @@
 --- @include "enqueueReady"
 --- @include "scheduleDelayed"
 --- @include "maxEvents"
+--- @include "reopenMapNode"
 
 local runKey, now = ARGV[1], tonumber(ARGV[2])
 local flat = redis.call("HGETALL", runKey)
@@ -126,6 +128,7 @@ for _, node in ipairs(nodes) do
       end
       redis.call("HDEL", jobKey, "finishedOn", "processedOn", "failedReason", "returnvalue", "stacktrace", "defa")
       if n.finished then redis.call("HDEL", jobKey, "atm", "ats", "stc") end
+      reopenMapNode(jobKey)
     else
       local spec = cjson.decode(record["spec:" .. node["id"]])
       local fields = {"name", spec[1], "data", spec[2], "opts", spec[3], "timestamp", now, "delay", spec[4],
