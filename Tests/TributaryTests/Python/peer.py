@@ -10,8 +10,10 @@ Arguments that take JSON (`--jobs`, `--tree`) also accept `@PATH` to read the JS
 Subcommands:
   add        --jobs JSON          Queue.add for each {"name", "data", "opts"}; prints [{"id"}, ...]
   add-bulk   --jobs JSON          the same through Queue.addBulk
-  work       --count N [--concurrency C] [--timeout S] [--fail-names a,b] [--fail-times K]
+  work       --count N [--concurrency C] [--timeout S] [--fail-names a,b] [--fail-times K] [--map-items]
                                   runs a Worker until N final outcomes; prints {"completed", "failed"}
+                                  (--map-items: jobs are items of a Tributary map node; the processor reads
+                                  `mapIndex` and `mapItem` from the job hash and returns {"by", "index", "item"})
   counts                          Queue.getJobCounts for every state
   job        --id ID              Job.fromId: the job's public fields and state, or null
   wait-finished --ids a,b --timeout S
@@ -127,9 +129,20 @@ async def command_work(args):
     finished = asyncio.Event()
     state = {"timedOut": False}
 
+    items_client = None
+    if args.map_items:
+        from redis import asyncio as redis_asyncio
+        items_client = redis_asyncio.from_url(args.redis, decode_responses=True)
+
     async def process(job, token):
         if job.name in fail_names and (args.fail_times is None or job.attemptsMade < args.fail_times):
             raise Exception(f"python failure {job.name}")
+        if items_client is not None:
+            # bullmq's Job does not expose Tributary's map fields: read them from the job hash.
+            index, item = await items_client.hmget(f"{args.prefix}:{args.queue}:{job.id}", "mapIndex", "mapItem")
+            if index is None:
+                raise Exception(f"job {job.id} is not a map item (no mapIndex field)")
+            return {"by": "python", "index": int(index), "item": json.loads(item)}
         return {"by": "python", "name": job.name, "data": job.data, "attempt": job.attemptsMade}
 
     def on_completed(job, result):
@@ -161,6 +174,8 @@ async def command_work(args):
     await finished.wait()
     timer.cancel()
     await worker.close(force=state["timedOut"])
+    if items_client is not None:
+        await items_client.aclose()
     if state["timedOut"]:
         raise PeerError(f"work timed out after {args.timeout}s with {len(completed)} completed and "
                         f"{len(failed)} failed of {args.count}: "
@@ -298,6 +313,7 @@ def parser():
     work.add_argument("--timeout", type=float, default=30)
     work.add_argument("--fail-names", default="")
     work.add_argument("--fail-times", type=int, default=None)
+    work.add_argument("--map-items", action="store_true")
     subcommand("counts", command_counts)
     subcommand("job", command_job).add_argument("--id", required=True)
     wait = subcommand("wait-finished", command_wait_finished)

@@ -201,11 +201,15 @@ struct PythonPeer: Sendable {
 
     /// Runs a Python worker until `count` jobs reached a final outcome (completed, or failed with no retry left).
     /// Jobs named in `failNames` throw `Exception("python failure <name>")` on their first `failTimes` attempts
-    /// (always when `nil`). The peer gives up after `timeout` (``PythonPeerError/isTimeout``).
+    /// (always when `nil`). With `mapItems`, jobs are items of a Tributary map node: the processor reads `mapIndex`
+    /// and `mapItem` from the job hash and returns `{"by": "python", "index", "item"}`. The peer gives up after
+    /// `timeout` (``PythonPeerError/isTimeout``).
     func work(redisURL: String, queue: String, prefix: String = "bull", count: Int, concurrency: Int = 1,
-              failNames: [String] = [], failTimes: Int? = nil, timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
+              failNames: [String] = [], failTimes: Int? = nil, mapItems: Bool = false,
+              timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
         var arguments = ["--count", String(count), "--concurrency", String(concurrency),
                          "--timeout", Self.seconds(timeout)]
+        if mapItems { arguments.append("--map-items") }
         if !failNames.isEmpty { arguments += ["--fail-names", failNames.joined(separator: ",")] }
         if let failTimes { arguments += ["--fail-times", String(failTimes)] }
         let output = try await run("work", redisURL: redisURL, queue: queue, prefix: prefix, arguments,
