@@ -42,6 +42,12 @@ struct BenchmarkReport {
         case "P6":
             list = [seconds("run", "seconds from submit to the last node completed"), jobsPerSecond("run"),
                     Metric(phase: "run", name: "of which submitting (s)", better: .neither, decimals: 3) { $0.values["submit_s"] }]
+        case "P7":
+            list = [seconds("run", "seconds from submit to the merge completed"), jobsPerSecond("run"),
+                    Metric(phase: "run", name: "worker peak RSS (MiB)", better: .lower, decimals: 1) { $0.peakRSS },
+                    Metric(phase: "run", name: "longest single Lua script (ms, SLOWLOG)", better: .lower, decimals: 1) { $0.values["slowest_script_ms"] },
+                    Metric(phase: "run", name: "longest command of any kind (ms, SLOWLOG)", better: .lower, decimals: 1) { $0.values["slowest_command_ms"] },
+                    Metric(phase: "run", name: "commands taking ≥ 1 ms", better: .lower, decimals: 0) { $0.values["slow_commands"] }]
         default: list = []
         }
         let phases = list.reduce(into: [String]()) { if !$0.contains($1.phase) { $0.append($1.phase) } }

@@ -34,6 +34,8 @@ struct QueueScenario: Sendable {
                           count: scaled("P5", 1_000), children: 0),
             QueueScenario(id: "P6", title: "DAG of 10 layers, each node needing 3 of the layer before", shape: .workerOnly,
                           count: scaled("P6", 100), children: 10),
+            QueueScenario(id: "P7", title: "one map over N items (maxConcurrency 100): submit to merge completed",
+                          shape: .workerOnly, count: scaled("P7", 10_000), children: 100),
         ]
     }
 
@@ -50,6 +52,11 @@ struct QueueScenario: Sendable {
                 + "layer before; Tributary submits it as one flow run (shared nodes); Python bullmq cannot share a node "
                 + "between parents, so its client adds the first layer and adds each node from the worker's completed "
                 + "event once its 3 inputs have completed (their results passed in its data)"
+        case "P7":
+            return "one run mapping over \(count) items (maxConcurrency \(children), worker concurrency \(children), "
+                + "trivial handlers): submit to merge completed; Python bullmq uses its step pattern, a parent job that "
+                + "adds the \(count) children with addBulk, waits for them (moveToWaitingChildren), then gathers their "
+                + "results (getChildrenValues) as the merge"
         default: return title
         }
     }

@@ -82,6 +82,8 @@ enum TributaryClient {
             try await singleAdds(client, options)
         case ("P6", "worker"):
             try await dag(client, options)
+        case ("P7", "worker"):
+            try await map(client, options)
         default:
             throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
         }
@@ -133,6 +135,37 @@ enum TributaryClient {
             submitSeconds = ScenarioRunner.seconds(clock.now - start)
             Task { try await worker.run() }
             while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < total {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        await worker.close()
+    }
+
+    /// P7: one flow run `list → items (a map over list's result, maxConcurrency = --children) → merge`, with
+    /// `--count` items; a worker at concurrency `--children` runs it until the merge has completed. Every handler
+    /// is trivial: list returns [0, 1, …], an item returns its item, merge the number of results. Also reports
+    /// the longest single Lua script (and command) Redis ran in the phase, from SLOWLOG.
+    private static func map(_ client: RedisClient, _ options: Options) async throws {
+        let definition: JSONValue = ["flow": "bench-map", "queue": .string(queueName), "nodes": [
+            "list": [:],
+            "items": ["needs": "list", "map": ["items": "list", "maxConcurrency": .int(Int64(options.children))]],
+            "merge": ["needs": "items"],
+        ]]
+        let plan = try FlowCompiler.compile(definition, source: "P7")
+        let flows = FlowProducer(client: client)
+        let count = options.count
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.children)) { job in
+            if let item = job.mapItem { return item }
+            if job.flowNodeId == "list" { return .array((0..<count).map { .int(Int64($0)) }) }
+            return .int(Int64(job.inputs["items"]?.arrayValue?.count ?? 0))
+        }
+        let completed = QueueKeys(queueName: queueName).key(.completed)
+        try await SlowLog.start(client)
+        try await phase("run", jobs: count, extras: { try await SlowLog.longest(client) }) {
+            let receipt = try await flows.submit(plan, runId: "p7")
+            let merge = receipt.jobIds["merge"] ?? "p7.merge"
+            Task { try await worker.run() }
+            while try await client.send(RedisCommand("ZSCORE", .string(completed), .string(merge))).isNull {
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
@@ -196,7 +229,8 @@ enum TributaryClient {
     // MARK: Line protocol
 
     /// Announces a phase, waits for `go`, times `body`, announces the end with the counts, waits for `go`.
-    private static func phase(_ name: String, jobs: Int, flows: Int? = nil, extras: () -> [String: Double] = { [:] },
+    private static func phase(_ name: String, jobs: Int, flows: Int? = nil,
+                              extras: () async throws -> [String: Double] = { [:] },
                               _ body: () async throws -> Void) async throws {
         try await say("BEGIN \(name)")
         let clock = ContinuousClock()
@@ -205,7 +239,7 @@ enum TributaryClient {
         let elapsed = ScenarioRunner.seconds(clock.now - start)
         var json = "{\"elapsed\":\(elapsed),\"jobs\":\(jobs)"
         if let flows { json += ",\"flows\":\(flows)" }
-        for (key, value) in extras().sorted(by: { $0.key < $1.key }) { json += ",\"\(key)\":\(value)" }
+        for (key, value) in try await extras().sorted(by: { $0.key < $1.key }) { json += ",\"\(key)\":\(value)" }
         try await say("END \(name) \(json)}")
     }
 

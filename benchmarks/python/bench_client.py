@@ -21,7 +21,7 @@ import sys
 import time
 
 import redis.asyncio as aioredis
-from bullmq import FlowProducer, Queue, Worker
+from bullmq import FlowProducer, Queue, WaitingChildrenError, Worker
 
 QUEUE = "bench"
 
@@ -35,8 +35,8 @@ async def say(line):
         raise RuntimeError(f"the runner answered {answer!r} instead of go")
 
 
-async def phase(name, jobs, body, flows=None):
-    """Announces a phase, times `body()` after the runner's go, then reports the counts."""
+async def phase(name, jobs, body, flows=None, extras=None):
+    """Announces a phase, times `body()` after the runner's go, then reports the counts (and `await extras()`)."""
     await say(f"BEGIN {name}")
     start = time.perf_counter()
     await body()
@@ -44,6 +44,8 @@ async def phase(name, jobs, body, flows=None):
     result = {"elapsed": elapsed, "jobs": jobs}
     if flows is not None:
         result["flows"] = flows
+    if extras is not None:
+        result.update(await extras())
     await say(f"END {name} {json.dumps(result)}")
 
 
@@ -221,6 +223,73 @@ async def dag(args, connection):
     await poller.aclose()
 
 
+SLOWLOG_THRESHOLD_US = 1000
+SCRIPT_COMMANDS = {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}
+
+
+async def slowlog_start(client):
+    """Logs every command taking 1 ms or more, with room for all of them, from an empty log (as SlowLog.swift)."""
+    await client.config_set("slowlog-log-slower-than", SLOWLOG_THRESHOLD_US)
+    await client.config_set("slowlog-max-len", 1000000)
+    await client.slowlog_reset()
+
+
+async def slowlog_longest(client):
+    """The longest single script call and command of any kind (ms), and how many commands took 1 ms or more."""
+    entries = await client.execute_command("SLOWLOG", "GET", -1)
+    script = command = 0
+    for entry in entries:
+        duration = int(entry["duration"]) if isinstance(entry, dict) else int(entry[2])
+        words = entry["command"] if isinstance(entry, dict) else entry[3]
+        if isinstance(words, (bytes, str)):
+            words = (words.decode() if isinstance(words, bytes) else words).split(" ")
+        name = words[0].decode() if words and isinstance(words[0], bytes) else (words[0] if words else "")
+        command = max(command, duration)
+        if name.lower() in SCRIPT_COMMANDS:
+            script = max(script, duration)
+    return {"slowest_script_ms": script / 1000, "slowest_command_ms": command / 1000, "slow_commands": len(entries)}
+
+
+async def map_step(args, connection):
+    """P7 with BullMQ's step pattern: one parent job adds its `count` children with addBulk, moves to
+    waiting-children until they have all completed, then runs again and gathers their results in order (the
+    merge). Worker concurrency `--children` (100), as Tributary's worker and map limit. Trivial handlers: a
+    child returns its index, the parent the number of results."""
+    count = args.count
+    queue = Queue(QUEUE, connection)
+    poller = aioredis.from_url(args.redis)
+    completed_key = f"bull:{QUEUE}:completed"
+    holder = {}
+    expanded = set()
+
+    async def handler(job, token):
+        if job.name == "item":
+            return job.data["i"]
+        if job.id not in expanded:
+            expanded.add(job.id)
+            parent = {"id": job.id, "queue": job.queueQualifiedName}
+            await queue.addBulk([{"name": "item", "data": {"i": i}, "opts": {"parent": parent}} for i in range(count)])
+            if await job.moveToWaitingChildren(token, {}):
+                raise WaitingChildrenError()
+        values = await job.getChildrenValues()
+        ordered = [values[key] for key in sorted(values, key=lambda key: int(key.rsplit(":", 1)[1]))]
+        return len(ordered)
+
+    async def body():
+        worker = Worker(QUEUE, handler, {**connection, "concurrency": args.children})
+        holder["worker"] = worker
+        parent = await queue.add("map", {"count": count})
+        holder["parent"] = parent.id
+        while await poller.zscore(completed_key, parent.id) is None:
+            await asyncio.sleep(0.005)
+
+    await slowlog_start(poller)
+    await phase("run", count, body, extras=lambda: slowlog_longest(poller))
+    await close_worker(holder["worker"])
+    await queue.close()
+    await poller.aclose()
+
+
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", required=True)
@@ -251,6 +320,8 @@ async def main():
         await single_adds(args, connection)
     elif role == ("P6", "worker"):
         await dag(args, connection)
+    elif role == ("P7", "worker"):
+        await map_step(args, connection)
     else:
         raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
     sys.stdout.flush()
