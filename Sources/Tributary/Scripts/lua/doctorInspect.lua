@@ -17,7 +17,10 @@
     2.. job ids
 
   Returns: a flat array, four integers per id: a bit set of the state keys holding it (bit i-1 for KEYS[i],
-  and bit 8 when its map node holds it back in `<map job key>:held` for maxConcurrency), 1 when its hash exists, 1 when its lock exists, the size of its :dependencies set.
+  and bit 8 when its map node holds it back in `<map job key>:held` for maxConcurrency),
+  1 when its hash exists, 1 when its lock exists, the size of its :dependencies set.
+
+  Events: none (it only reads).
 ]]
 local prefix = ARGV[1]
 local result = {}
