@@ -57,21 +57,25 @@ final class WorkerEventHub: Sendable {
 
     /// Ends the stream: the worker's run is over.
     func finish() {
-        let continuation = state.withLockedValue { state in
+        // The stream and continuation leave the lock before they are released: releasing the last reference to
+        // the stream runs its onTermination (detach), which takes the lock again.
+        let (stream, continuation) = state.withLockedValue { state in
             state.finished = true
             defer { state.continuation = nil; state.stream = nil }
-            return state.continuation
+            return (state.stream, state.continuation)
         }
         continuation?.finish()
+        withExtendedLifetime(stream) {}
     }
 
     /// Forgets the subscription `generation` once its consumer's task was cancelled (or the stream was dropped), so
     /// events are no longer produced.
     private func detach(_ generation: Int) {
-        state.withLockedValue { state in
-            guard state.generation == generation else { return }
-            state.continuation = nil
-            state.stream = nil
+        let released = state.withLockedValue { state -> (AsyncStream<WorkerEvent>?, AsyncStream<WorkerEvent>.Continuation?) in
+            guard state.generation == generation else { return (nil, nil) }
+            defer { state.continuation = nil; state.stream = nil }
+            return (state.stream, state.continuation)
         }
+        withExtendedLifetime(released) {}  // released outside the lock, for the same reason as in finish()
     }
 }
