@@ -318,8 +318,9 @@ struct WorkerTests {
     @Test("a job whose lock is taken away is not completed by the worker that lost it; the worker reports it and goes on")
     func lockLoss() async throws {
         try await withQueue { queue, client, _ in
-            let worker = try Worker(queue: "jobs", client: client, options: .init(lockDuration: .milliseconds(400))) { job in
-                if job.name == "victim" { try await Task.sleep(for: .milliseconds(600)) }
+            // A 2 s lock (renewed every second) cannot expire by itself on a loaded machine while "after" runs.
+            let worker = try Worker(queue: "jobs", client: client, options: .init(lockDuration: .seconds(2))) { job in
+                if job.name == "victim" { try await Task.sleep(for: .seconds(3)) }
                 return "done"
             }
             let events = worker.events  // subscribed before the worker runs
