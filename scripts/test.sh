@@ -2,13 +2,16 @@
 # Sets up the machine (apt packages) and runs the whole test suite. Each integration test starts its own
 # private redis-server; nothing depends on a Redis someone else started.
 #
-# Two passes: Swift Testing runs tests in parallel, and the heavy suites (fault injection with worker processes,
-# 10,000-item maps, 3,000-node drawings, 9,000 active jobs, the Python peer's long interop runs, the model test)
-# would otherwise starve the timing-sensitive worker tests on a 2-core machine. The heavy ones run second.
+# Three passes: Swift Testing runs the tests of one invocation in parallel, and on a 2-core machine the suites
+# that start processes (CLI commands, worker processes, the Python peer) and the heavy ones (fault injection,
+# 10,000-item maps, 3,000-node drawings, 9,000 active jobs, the model test) starve the timing-sensitive worker
+# tests. In-process tests run first, process-driven ones second, heavy ones last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 swift build --build-tests
-heavy='TributaryTests\.(ChaosTests|FlowMapLargeTests|DoctorModelTests|InteropTests|CLIRunTests|FlowRunViewTests|StalledCheckTests|CLIWorkerRecoveryTests)'
-swift test --skip-build --skip "$heavy" "$@"
-swift test --skip-build --filter "$heavy" "$@"
+heavy='ChaosTests|FlowMapLargeTests|DoctorModelTests|InteropTests|CLIRunTests|FlowRunViewTests|StalledCheckTests|CLIWorkerRecoveryTests'
+processes='CLI[A-Za-z]*Tests|WorkerProcessTests|PythonPeerTests|Interop[A-Za-z]+Tests|RedisReconnectTests|RedisTimeoutTests|WorkerLockLossTests|ExamplesTests|FlowMapRedriveTests|FlowExistingChildTests'
+swift test --skip-build --skip "TributaryTests\.($heavy|$processes)" "$@"
+swift test --skip-build --filter "TributaryTests\.($processes)" --skip "TributaryTests\.($heavy)" "$@"
+swift test --skip-build --filter "TributaryTests\.($heavy)" "$@"
