@@ -77,7 +77,7 @@ struct FlowCommand: AsyncParsableCommand {
                     }
                     view = FlowRunView(tree: tree)
                 } else {
-                    guard let run = try await producer.getFlowRun(id) else {
+                    guard let run = try await producer.getFlowRun(id, jobs: .summary) else {
                         throw CLIError("no flow run '\(id)' under prefix '\(connection.prefix)' (for a BullMQ tree, pass its "
                             + "root job id with --queue)", status: .notFound)
                     }
@@ -123,7 +123,7 @@ struct FlowCommand: AsyncParsableCommand {
                 let summaries = try await producer.listFlowRuns(flow: flow, limit: limit)
                 var rows: [(summary: FlowRunSummary, status: String, states: String)] = []
                 for summary in summaries {
-                    let run = try await producer.getFlowRun(summary.id)
+                    let run = try await producer.getFlowRun(summary.id, jobs: .summary)
                     rows.append((summary, run?.status.rawValue ?? "gone", run.map { FlowRunView(run: $0).stateSummary } ?? ""))
                 }
                 if output.json {
@@ -234,7 +234,7 @@ struct FlowCommand: AsyncParsableCommand {
             }
             fflush(nil)
             guard following.follows else { return }
-            guard let run = try await producer.getFlowRun(runId) else {
+            guard let run = try await producer.getFlowRun(runId, jobs: .summary) else {
                 throw CLIError("flow run \(runId) disappeared", status: .notFound)
             }
             try await following.follow(runId: runId, queues: Array(Set(run.nodes.map(\.queue))).sorted(),

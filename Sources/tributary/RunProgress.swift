@@ -15,7 +15,7 @@ struct RunProgress {
         let timedOut: Bool
     }
 
-    /// Reads and shows the run until it settles (``FlowProducer/waitForRun(_:timeout:)`` decides, not a poll of its
+    /// Reads and shows the run until it settles (``FlowProducer/waitForRun(_:timeout:jobs:)`` decides, not a poll of its
     /// status) or the timeout passes; `nil` if it disappears or the task is cancelled. Waits between readings at
     /// least 250 ms, and twice as long as a reading took, so that following a very large run does not keep Redis busy.
     func follow() async -> Outcome? {
@@ -29,7 +29,7 @@ struct RunProgress {
             let readStart = clock.now
             var run: FlowRun
             do {
-                guard let found = try await producer.getFlowRun(runId) else { return nil }
+                guard let found = try await producer.getFlowRun(runId, jobs: .summary) else { return nil }
                 run = found
                 failures = 0
             } catch {
@@ -52,7 +52,7 @@ struct RunProgress {
         return nil
     }
 
-    /// The end of a run as ``FlowProducer/waitForRun(_:timeout:)`` reports it, kept for the reading loop.
+    /// The end of a run as ``FlowProducer/waitForRun(_:timeout:jobs:)`` reports it, kept for the reading loop.
     actor RunSettlement {
         enum Result { case settled(FlowRun), gone }
         private(set) var result: Result?
@@ -61,7 +61,7 @@ struct RunProgress {
         func wait(_ producer: FlowProducer, runId: String) async {
             while !Task.isCancelled {
                 do {
-                    result = .settled(try await producer.waitForRun(runId))
+                    result = .settled(try await producer.waitForRun(runId, jobs: .summary))
                     return
                 } catch let error as QueueError where error.code == .runNotFound {
                     result = .gone

@@ -60,6 +60,38 @@ struct FlowRunTests {
         }
     }
 
+    @Test("a run read with job summaries shows what the full read shows, without the jobs' data")
+    func summaryRead() async throws {
+        try await withQueue("dag") { dag, client, _ in
+            let flows = FlowProducer(client: client)
+            let plan = try compiledFlow("""
+                {"flow": "summary", "queue": "dag", "nodes": {
+                  "source": {"data": {"value": "s", "big": "\(String(repeating: "x", count: 5000))"}},
+                  "broken": {"needs": "source", "data": {"fail": true}, "onFailure": "ignore"},
+                  "join":   {"needs": ["source", "broken"]}}}
+                """)
+            try await flows.submit(plan, runId: "s1")
+            try await withWorkers([try joiningWorker("dag", client: client)]) { () async throws in
+                _ = try await dag.waitUntilFinished("s1.join")
+            }
+            let full = try #require(try await flows.getFlowRun("s1"))
+            let summary = try #require(try await flows.getFlowRun("s1", jobs: .summary))
+            #expect(summary.status == full.status && summary.status == .completed)
+            #expect(summary.nodes.map(\.state) == full.nodes.map(\.state))
+            for (brief, whole) in zip(summary.nodes, full.nodes) {
+                let (b, w) = (try #require(brief.job), try #require(whole.job))
+                #expect(b.name == w.name && b.attemptsMade == w.attemptsMade && b.processedOn == w.processedOn)
+                #expect(b.finishedOn == w.finishedOn && b.returnValue == w.returnValue && b.failedReason == w.failedReason)
+                #expect(b.data == .null && b.problem == nil)
+            }
+            #expect(full.node("source")?.job?.data["value"] == "s")
+            #expect(summary.node("broken")?.job?.failedReason?.contains("failed on purpose") == true)
+            // A removed node's job reads as gone in both.
+            _ = try await dag.removeJob("s1.join")
+            #expect(try await flows.getFlowRun("s1", jobs: .summary)?.node("join")?.job == nil)
+        }
+    }
+
     @Test("resubmitting a run id changes nothing and returns the existing run")
     func idempotentResubmission() async throws {
         try await withQueue("dag") { (_: Queue, client: RedisClient, _: TestRedisServer) async throws in

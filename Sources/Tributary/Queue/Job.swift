@@ -180,6 +180,40 @@ public struct Job: Sendable {
         guard !flatFields.isEmpty else { return nil }
         self.init(id: id, queue: queue, fields: flatFields.fieldPairs)
     }
+
+    /// The fields a summary of a job reads (``FlowRunJobDetail/summary``): enough to draw it in a run.
+    public static let summaryFieldNames = [
+        "name", "timestamp", "atm", "ats", "processedOn", "finishedOn", "returnvalue", "failedReason", "skipped",
+        "flowMap", "mapTotal", "mapExpanded", "parentKey",
+    ]
+
+    /// A summary of a job from an `HMGET` of ``summaryFieldNames`` (values in that order); `nil` when the job is
+    /// gone (every value missing). Data, options and stack traces are not read: ``data`` is `null`, ``options``
+    /// the defaults, and ``problem`` is `nil` (a summary does not judge the job).
+    init?(id: String, queue: QueueKeys, summaryValues values: [RESPValue]) {
+        var fields: [String: String] = [:]
+        for (name, value) in zip(Self.summaryFieldNames, values) { if let text = value.string { fields[name] = text } }
+        guard !fields.isEmpty else { return nil }
+        self.id = id
+        self.queue = queue
+        self.fields = fields
+        name = fields["name"] ?? ""
+        data = .null
+        options = JobOptions()
+        timestamp = fields["timestamp"].flatMap { Int64($0) } ?? 0
+        attemptsMade = fields["atm"].flatMap { Int($0) } ?? 0
+        attemptsStarted = fields["ats"].flatMap { Int($0) } ?? 0
+        processedOn = fields["processedOn"].flatMap { Int64($0) }
+        finishedOn = fields["finishedOn"].flatMap { Int64($0) }
+        returnValue = fields["returnvalue"].flatMap { try? JSONValue.parse($0) }
+        failedReason = fields["failedReason"]
+        stacktrace = []
+        progress = nil
+        parentKey = fields["parentKey"]
+        processedBy = nil
+        deferredFailure = nil
+        problem = nil
+    }
 }
 
 /// Where a job is in its life.

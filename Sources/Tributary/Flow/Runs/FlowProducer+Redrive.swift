@@ -8,9 +8,9 @@ public struct FlowRunRetry: Sendable, Equatable {
     public let active: Int
 }
 
-/// The run did not settle within the time given to ``FlowProducer/waitForRun(_:timeout:)``.
+/// The run did not settle within the time given to ``FlowProducer/waitForRun(_:timeout:jobs:)``.
 public struct FlowRunWaitTimeout: Error, Sendable, CustomStringConvertible {
-    /// The run as last read.
+    /// The run as last read, with job summaries (``FlowRunJobDetail/summary``).
     public let run: FlowRun
     public var description: String { "flow run \(run.id) is still \(run.status.rawValue)" }
 }
@@ -65,21 +65,27 @@ extension FlowProducer {
     /// or Node BullMQ) is settled on its behalf by the same script the workers use, so the answer never rests
     /// on one read caught between two states.
     ///
-    /// - Parameter timeout: give up after this long (``FlowRunWaitTimeout`` carries the run as last read);
-    ///   `nil` waits until the calling task is cancelled.
+    /// - Parameters:
+    ///   - timeout: give up after this long (``FlowRunWaitTimeout`` carries the run as last read);
+    ///     `nil` waits until the calling task is cancelled.
+    ///   - detail: how much of each job the returned run carries (while waiting, only summaries are read).
     /// - Throws: ``QueueError`` `runNotFound` (also when the run disappears); ``FlowRunWaitTimeout``;
     ///   `CancellationError`.
-    public func waitForRun(_ runId: String, timeout: Duration? = nil) async throws -> FlowRun {
+    public func waitForRun(_ runId: String, timeout: Duration? = nil, jobs detail: FlowRunJobDetail = .full) async throws -> FlowRun {
         let deadline = timeout.map { ContinuousClock.now + $0 }
         let newest = try await client.send(RedisCommand("XREVRANGE", .string(runEventsKey), "+", "-", "COUNT", 1))
         var lastID = newest.array?.first?.array?.first?.string ?? "0-0"
         var settleTried = false
         while true {
             try Task.checkCancellation()
-            guard let run = try await getFlowRun(runId) else {
+            guard let run = try await getFlowRun(runId, jobs: .summary) else {
                 throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
             }
-            if run.finishedAt != nil { return run }
+            if run.finishedAt != nil {
+                guard detail == .full else { return run }
+                // A settled run no longer changes (until it is retried): read it again with every field.
+                return try await getFlowRun(runId) ?? run
+            }
             if run.status != .running, !settleTried {
                 // Nothing seems able to run: let the settling script decide, atomically.
                 settleTried = true

@@ -109,8 +109,12 @@ extension FlowProducer {
 
     /// Rebuilds a run: every node once, in dependency order, with its state and its job as stored.
     ///
+    /// - Parameters:
+    ///   - runId: the run's id.
+    ///   - detail: how much of each node's job to read: every field (`.full`, the default), or only what a
+    ///     drawing of the run shows (`.summary`: much less to read and keep for runs of many nodes).
     /// - Returns: `nil` when no run has this id (under this producer's prefix).
-    public func getFlowRun(_ runId: String) async throws -> FlowRun? {
+    public func getFlowRun(_ runId: String, jobs detail: FlowRunJobDetail = .full) async throws -> FlowRun? {
         // The record's node list first (it never changes), then the record and every state in one step.
         let nodeList = try await client.send(RedisCommand("HGET", .string(runKey(runId)), "nodes"))
         guard let nodeText = nodeList.string else { return nil }
@@ -120,13 +124,21 @@ extension FlowProducer {
         let jobs = entries.map { (queue: QueueKeys(prefix: prefix, queueName: $0.queue), id: $0.jobId) }
         let (states, fields) = try await Queue.statesAndRecord(of: jobs, runKey: runKey(runId), client: client)
         guard !fields.isEmpty else { return nil }
-        let hashes = try await client.pipeline(jobs.map { RedisCommand("HGETALL", .string($0.queue.job($0.id))) })
+        let read: [Job?]
+        switch detail {
+        case .full:
+            let hashes = try await client.pipeline(jobs.map { RedisCommand("HGETALL", .string($0.queue.job($0.id))) })
+            read = jobs.indices.map { Job(id: jobs[$0].id, queue: jobs[$0].queue, flatFields: hashes[$0].array ?? []) }
+        case .summary:
+            let names = Job.summaryFieldNames.map { RedisArgument.string($0) }
+            let values = try await client.pipeline(jobs.map { RedisCommand("HMGET", arguments: [.string($0.queue.job($0.id))] + names) })
+            read = jobs.indices.map { Job(id: jobs[$0].id, queue: jobs[$0].queue, summaryValues: values[$0].array ?? []) }
+        }
         let nodes = entries.indices.map { index in
             let entry = entries[index]
             return FlowRunNode(id: entry.id, name: entry.name, queue: entry.queue, jobId: entry.jobId,
                                needs: entry.needs, dependents: dependents[entry.id] ?? [], state: states[index],
-                               job: Job(id: entry.jobId, queue: jobs[index].queue, flatFields: hashes[index].array ?? []),
-                               outcome: fields["node:\(entry.id)"])
+                               job: read[index], outcome: fields["node:\(entry.id)"])
         }
         let roots = fields["roots"].flatMap { try? JSONValue.parse($0) }?.arrayValue?.compactMap(\.stringValue) ?? []
         return FlowRun(id: runId, flow: fields["flow"] ?? "", prefix: prefix,
@@ -172,7 +184,7 @@ extension FlowProducer {
     ///   already (nothing is changed).
     @discardableResult
     public func cancelFlowRun(_ runId: String) async throws -> FlowRunCancellation {
-        guard let run = try await getFlowRun(runId) else {
+        guard let run = try await getFlowRun(runId, jobs: .summary) else {
             throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
         }
         func finished(_ how: String) -> QueueError {

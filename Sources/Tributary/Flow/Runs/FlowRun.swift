@@ -12,6 +12,16 @@ public enum FlowRunStatus: String, Sendable, Equatable {
     case cancelled
 }
 
+/// How much of each node's job ``FlowProducer/getFlowRun(_:jobs:)`` reads.
+public enum FlowRunJobDetail: Sendable {
+    /// Every field of each job (data, options, stack traces, parent links, …).
+    case full
+    /// What a drawing of the run shows: the name, attempts, timings, result, failure reason, the skip mark and a
+    /// map node's counts (``Job/summaryFieldNames``). ``Job/data`` is `null`, ``Job/options`` the defaults and
+    /// ``Job/stacktrace`` empty. For large runs this reads and keeps a fraction of ``full``.
+    case summary
+}
+
 /// A flow run rebuilt from Redis: the whole DAG, each shared node once, with each node's state and job.
 public struct FlowRun: Sendable {
     /// The run id.
