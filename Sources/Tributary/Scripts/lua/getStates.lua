@@ -10,15 +10,27 @@
     2 .. pairs of (qualified queue name "<prefix>:<queue>", job id)
 
   Returns:
-    {record, state, state, ...}: the run record as HGETALL returns it (empty without a run key), then one state
+    {record, state, state, ...}: the run record's fields and values as HGETALL returns them, without "nodes" and
+    the "spec:<id>" fields (empty without a run key), then one state
     per job: completed, failed, delayed, prioritized, waiting-children, active, waiting (wait or paused list),
     or unknown (the job is in none of them).
 
   Events: none (it only reads).
 ]]
 
+-- The record without its node list and node specs ("nodes", "spec:<id>"): the caller has the list already, and
+-- the specs (one per node, read only by retryFlowRun) would make a large run's reply many times bigger.
 local record = {}
-if ARGV[1] ~= "" then record = redis.call("HGETALL", ARGV[1]) end
+if ARGV[1] ~= "" then
+  local all = redis.call("HGETALL", ARGV[1])
+  for index = 1, #all, 2 do
+    local field = all[index]
+    if field ~= "nodes" and string.sub(field, 1, 5) ~= "spec:" then
+      record[#record + 1] = field
+      record[#record + 1] = all[index + 1]
+    end
+  end
+end
 local reply = {record}
 local sets = {"completed", "failed", "delayed", "prioritized", "waiting-children"}
 local lists = {{"active", "active"}, {"wait", "waiting"}, {"paused", "waiting"}}
