@@ -38,6 +38,9 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let runNotFound = Code("runNotFound")
         /// A job cannot be retried yet: an input it needs failed and was not retried (it would run without it).
         public static let inputsIncomplete = Code("inputsIncomplete")
+        /// A job scheduler's next slot is taken by a job that is not its pending iteration (BullMQ's
+        /// `SchedulerJobIdCollision`, -10, and `SchedulerJobSlotsBusy`, -11); nothing was changed.
+        public static let schedulerSlotTaken = Code("schedulerSlotTaken")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
     }

@@ -6,6 +6,9 @@ public struct QueueKeys: Sendable, Hashable {
         case priorityCounter = "pc"
         case waitingChildren = "waiting-children"
         case stalledCheck = "stalled-check"
+        /// Job schedulers: a ZSET of scheduler id → next slot (ms); each scheduler's settings are in the hash
+        /// `<prefix>:<queue>:repeat:<id>` (see ``QueueKeys/jobScheduler(_:)``).
+        case jobSchedulers = "repeat"
     }
 
     /// The key prefix, `bull` by default. It may carry a Redis Cluster hash tag such as `{tributary}`.
@@ -31,10 +34,13 @@ public struct QueueKeys: Sendable, Hashable {
     /// The hash of a job: `<prefix>:<queue>:<jobId>`.
     public func job(_ id: String) -> String { jobKeyPrefix + id }
 
+    /// The settings hash of a job scheduler: `<prefix>:<queue>:repeat:<id>`.
+    public func jobScheduler(_ id: String) -> String { key(.jobSchedulers) + ":" + id }
+
     /// Names a custom job id cannot take: a job's hash `<prefix>:<queue>:<id>` would be one of the queue's own
     /// keys. Every ``Kind``, plus the keys BullMQ keeps beside them (`repeat` for job schedulers, `de` for
     /// deduplication, and `priority`, `meta-paused` and `metrics` of older BullMQ versions).
-    public static let reservedJobIds: [String] = Kind.allCases.map(\.rawValue) + ["repeat", "de", "priority", "meta-paused", "metrics"]
+    public static let reservedJobIds: [String] = Kind.allCases.map(\.rawValue) + ["de", "priority", "meta-paused", "metrics"]
 
     /// Why a reserved id is refused, for messages: "is reserved: …".
     static let reservedJobIdRule = "is reserved: it would be one of the queue's own keys (reserved ids: "

@@ -123,6 +123,7 @@ enum ScriptIncludes {
         "settleRun": PackageResources.settleRun_lua,
         "reopenRunNode": PackageResources.reopenRunNode_lua,
         "jobCounter": PackageResources.jobCounter_lua,
+        "schedulerIteration": PackageResources.schedulerIteration_lua,
     ]
 }
 
@@ -235,6 +236,21 @@ enum QueueScripts {
         "rerunMapItems", source: PackageResources.rerunMapItems_lua,
         keys: [.wait, .meta, .active, .events, .marker, .failed, .completed])
 
+    // Job schedulers (Queue/Schedules/, Worker/Worker+JobSchedulers.swift).
+
+    private static let schedulerKeys: [QueueKeys.Kind] = [
+        .jobSchedulers, .delayed, .wait, .paused, .meta, .prioritized, .marker, .id, .events, .priorityCounter, .active,
+    ]
+
+    static let upsertJobScheduler = QueueScript(
+        "upsertJobScheduler", source: PackageResources.upsertJobScheduler_lua, keys: schedulerKeys)
+
+    static let updateJobScheduler = QueueScript(
+        "updateJobScheduler", source: PackageResources.updateJobScheduler_lua, keys: schedulerKeys)
+
+    static let removeJobScheduler = QueueScript(
+        "removeJobScheduler", source: PackageResources.removeJobScheduler_lua, keys: [.jobSchedulers, .delayed, .events])
+
     // The doctor (Queue/Doctor/).
 
     private static let stateKeys: [QueueKeys.Kind] = [
@@ -251,6 +267,6 @@ enum QueueScripts {
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
         skipNode, expandMap, rerunMapItems,
-        doctorInspect, doctorRepair,
+        doctorInspect, doctorRepair, upsertJobScheduler, updateJobScheduler, removeJobScheduler,
     ]
 }

@@ -43,6 +43,10 @@ extension Worker {
         var job = job
         job.handle = JobHandle(queue: queue, token: token, events: eventSink)
         eventSink.yield(.active(job))
+        if let schedulerId = job.fields["rjk"], !schedulerId.isEmpty {
+            // A job scheduler's iteration: queue the next one first, as BullMQ's workers do.
+            await queueNextIteration(of: job, schedulerId: schedulerId)
+        }
 
         let outcome: Result<JSONValue, AttemptFailure>
         if let deferred = job.deferredFailure {

@@ -19,6 +19,10 @@ Subcommands:
   wait-finished --ids a,b --timeout S
                                   polls until every job is completed or failed
   flow       --tree JSON          FlowProducer.add; prints {"id", "name", "queue", "children"}
+  scheduler-upsert --id ID --repeat JSON [--name N] [--data JSON] [--opts JSON]
+                                  Queue.upsertJobScheduler; prints {"jobId"} (null when none was queued)
+  schedulers                      Queue.getJobSchedulers and getJobSchedulersCount; prints {"schedulers", "count"}
+  scheduler-remove --id ID        Queue.removeJobScheduler; prints {"result"} (0 removed, 1 absent)
 """
 
 import argparse
@@ -292,6 +296,37 @@ async def command_flow(args):
         await producer.close()
 
 
+async def command_scheduler_upsert(args):
+    """Queue.upsertJobScheduler(id, repeat, name, data, opts)."""
+    repeat = load_json_argument(args.repeat, "--repeat")
+    data = load_json_argument(args.data, "--data") if args.data else None
+    opts = load_json_argument(args.opts, "--opts") if args.opts else None
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        job = await queue.upsertJobScheduler(args.id, repeat, args.name, data, opts)
+        return {"jobId": None if job is None else job_id_text(job.id)}
+    finally:
+        await queue.close()
+
+
+async def command_schedulers(args):
+    """Queue.getJobSchedulers() (latest next first, as Python's default) and getJobSchedulersCount()."""
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        return {"schedulers": await queue.getJobSchedulers(), "count": await queue.getJobSchedulersCount()}
+    finally:
+        await queue.close()
+
+
+async def command_scheduler_remove(args):
+    """Queue.removeJobScheduler(id)."""
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        return {"result": await queue.removeJobScheduler(args.id)}
+    finally:
+        await queue.close()
+
+
 def parser():
     """The command-line grammar (one sub-parser per subcommand, common options on each)."""
     root = argparse.ArgumentParser(prog="peer.py", description=f"bullmq {bullmq.__version__} test peer")
@@ -320,6 +355,14 @@ def parser():
     wait.add_argument("--ids", required=True)
     wait.add_argument("--timeout", type=float, default=30)
     subcommand("flow", command_flow).add_argument("--tree", required=True)
+    upsert = subcommand("scheduler-upsert", command_scheduler_upsert)
+    upsert.add_argument("--id", required=True)
+    upsert.add_argument("--repeat", required=True)
+    upsert.add_argument("--name", default=None)
+    upsert.add_argument("--data", default=None)
+    upsert.add_argument("--opts", default=None)
+    subcommand("schedulers", command_schedulers)
+    subcommand("scheduler-remove", command_scheduler_remove).add_argument("--id", required=True)
     return root
 
 

@@ -24,7 +24,7 @@ struct QueueExamination {
         .wait: "list", .paused: "list", .active: "list", .prioritized: "zset", .delayed: "zset",
         .completed: "zset", .failed: "zset", .waitingChildren: "zset", .id: "string", .meta: "hash",
         .events: "stream", .marker: "zset", .stalled: "set", .limiter: "string", .priorityCounter: "string",
-        .stalledCheck: "string",
+        .stalledCheck: "string", .jobSchedulers: "zset",
     ]
 
     /// Runs the examination; returns how many jobs and keys it saw.
