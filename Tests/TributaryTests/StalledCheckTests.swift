@@ -36,4 +36,24 @@ struct StalledCheckTests {
             #expect(try await hashFields(client, queue.keys.job("4321"))["stc"] == "1")
         }
     }
+
+    @Test("a job scheduler's iteration that stalls too often goes back to wait without a deferred failure, as in BullMQ")
+    func schedulerIterationIsNotFailed() async throws {
+        try await withQueue("stall") { queue, client, _ in
+            let iteration = try #require(try await queue.upsertJobScheduler("s", repeat: .cron("0 0 1 1 *")))
+            let plain = try await queue.add("plain")
+            // Both taken by a worker that died, after stalling once already (max stalled count 1).
+            for id in [iteration.id, plain.id] {
+                try await client.send(RedisCommand("ZREM", .string(queue.keys.key(.delayed)), .string(id)))
+                try await client.send(RedisCommand("LREM", .string(queue.keys.key(.wait)), 0, .string(id)))
+                try await client.send(RedisCommand("RPUSH", .string(queue.keys.key(.active)), .string(id)))
+                try await client.send(RedisCommand("HSET", .string(queue.keys.job(id)), "stc", "1"))
+            }
+            _ = try await check(queue, client)
+            #expect(Set(try await check(queue, client)) == [iteration.id, plain.id])
+            #expect(try await hashFields(client, queue.keys.job(plain.id))["defa"] == "job stalled more than allowable limit")
+            #expect(try await hashFields(client, queue.keys.job(iteration.id))["defa"] == nil)
+            #expect(try await queue.getState(iteration.id) == .waiting)
+        }
+    }
 }

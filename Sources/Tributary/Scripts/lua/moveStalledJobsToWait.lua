@@ -1,7 +1,8 @@
 --[[
   moveStalledJobsToWait: finds active jobs whose worker stopped renewing the lock, and puts them back to wait.
   Two-phase: every active id is marked in the stalled set; a renewal clears the mark; an id still marked (and
-  unlocked) at the next check has stalled. Beyond maxStalledCount stalls the job gets a deferred failure (defa),
+  unlocked) at the next check has stalled. Beyond maxStalledCount stalls the job gets a deferred failure (defa)
+  (except a job scheduler's iteration, as in BullMQ),
   which the next worker applies instead of running it; so does a job whose `stc` is not an integer (the reason names
   the field), and the check goes on with the others. At most one check runs per interval across workers.
 
@@ -32,6 +33,15 @@
 --- @include "maxEvents"
 --- @include "jobCounter"
 
+-- A job scheduler's iteration (field rjk naming a scheduler that still exists) is never failed for stalling, as in
+-- BullMQ: it goes back to wait and runs again.
+local function isSchedulerIteration(prefix, jobKey)
+  local schedulerId = redis.call("HGET", jobKey, "rjk")
+  if not schedulerId then return false end
+  return redis.call("EXISTS", prefix .. "repeat:" .. schedulerId) == 1
+    or redis.call("ZSCORE", prefix .. "repeat", schedulerId) ~= false
+end
+
 local stalledKey, waitKey, activeKey, prioritizedKey, counterKey, metaKey, eventsKey, markerKey, checkKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local prefix, now, maxStalled, interval = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -51,7 +61,7 @@ for _, jobId in ipairs(redis.call("SMEMBERS", stalledKey)) do
       local count, counterProblem = incrementJobCounter(jobKey, "stc")
       if counterProblem then
         redis.call("HSET", jobKey, "defa", counterProblem)
-      elseif count > maxStalled then
+      elseif count > maxStalled and not isSchedulerIteration(prefix, jobKey) then
         redis.call("HSET", jobKey, "defa", "job stalled more than allowable limit")
       end
       -- Stalled jobs go to the head of the wait list, whatever their priority (as BullMQ does).
