@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Tributary
 
-/// `tributary job show|retry|remove|promote ID --queue Q`.
+/// `tributary job show|retry|remove|promote ID --queue Q`, `tributary job add NAME --queue Q`.
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job",
-        abstract: "Show, retry, remove or promote one job.",
+        abstract: "Add, show, retry, remove or promote one job.",
         discussion: """
             Examples:
+              tributary job add welcome --queue emails --data '{"to": "ada@example.com"}' --dedupe-id welcome-ada
               tributary job show 42 --queue emails
               tributary job show 42 --queue emails --json
               tributary job retry 42 --queue emails --reset-attempts
@@ -17,7 +18,7 @@ struct JobCommand: AsyncParsableCommand {
 
             Exit codes: 0 ok, 1 the job is not in a state that allows it, 4 the job does not exist.
             """,
-        subcommands: [Show.self, Retry.self, Remove.self, Promote.self]
+        subcommands: [Add.self, Show.self, Retry.self, Remove.self, Promote.self]
     )
 
     /// The job id and its queue.
@@ -192,6 +193,7 @@ enum JobRendering {
         add("attempts", "\(job.attemptsMade) made, \(job.attemptsStarted) started, \(allowed) allowed")
         if let command = try? CommandStep.command(of: job) { add("command", CommandStep.shellQuoted(command)) }
         if let parent = job.parentKey { add("parent", parent) }
+        if let deduplicationId = job.deduplicationId { add("dedupe id", deduplicationId) }
         if let worker = job.processedBy { add("worker", worker) }
         if let progress = job.progress { add("progress", cut(progress.serialized())) }
         add("data", cut(job.data.prettyPrinted()))

@@ -1,11 +1,11 @@
 import ArgumentParser
 import Tributary
 
-/// `tributary queue pause|resume|drain|clean|obliterate Q`.
+/// `tributary queue pause|resume|drain|clean|obliterate|limit Q`.
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue",
-        abstract: "Pause, resume, drain, clean or obliterate a queue.",
+        abstract: "Pause, resume, drain, clean or obliterate a queue; set its global limits.",
         discussion: """
             Every operation stores what BullMQ stores, so Node and Python BullMQ clients see the same queue.
 
@@ -15,8 +15,9 @@ struct QueueCommand: AsyncParsableCommand {
               tributary queue drain emails --delayed
               tributary queue clean emails --grace 1h --type failed --limit 1000
               tributary queue obliterate emails --force
+              tributary queue limit emails --concurrency 3 --rate 100/1m
             """,
-        subcommands: [Pause.self, Resume.self, Drain.self, Clean.self, Obliterate.self]
+        subcommands: [Pause.self, Resume.self, Drain.self, Clean.self, Obliterate.self, Limit.self]
     )
 
     struct Target: ParsableArguments {

@@ -11,10 +11,12 @@ struct StatsCommand: AsyncParsableCommand {
             A named queue that does not exist is reported on stderr and left out; when none of the named \
             queues exists, the exit status is 4. Without QUEUE arguments, every queue under the prefix is shown (queues are found by their \
             <prefix>:<queue>:meta and <prefix>:<queue>:id keys). PAUSED counts the waiting jobs of a paused queue; \
-            a paused queue is marked with (paused).
+            a paused queue is marked with (paused). Below the table, the global limits of the queues that have \
+            some (see `tributary queue limit`).
 
             --json prints {"queues": [{"queue", "paused", "counts": {"waiting", "active", "delayed", \
-            "prioritized", "waiting-children", "completed", "failed", "paused"}}]}; with --watch, one such line \
+            "prioritized", "waiting-children", "completed", "failed", "paused"}, "limits": {"concurrency", "rateLimit", \
+            "rateLimitedFor"}}]}; with --watch, one such line \
             per refresh (with a "time" field in ms since 1970).
 
             Examples:
@@ -66,10 +68,10 @@ struct StatsCommand: AsyncParsableCommand {
                         throw CLIError("none of the named queues exists under prefix '\(connection.prefix)'", status: .notFound)
                     }
                 }
-                var rows: [(name: String, paused: Bool, counts: JobCounts)] = []
+                var rows: [(name: String, paused: Bool, counts: JobCounts, limits: QueueLimits)] = []
                 for name in names {
                     let queue = try connection.queue(name, client: client)
-                    rows.append((name, try await queue.isPaused(), try await queue.getJobCounts()))
+                    rows.append((name, try await queue.isPaused(), try await queue.getJobCounts(), try await queue.getLimits()))
                 }
                 if output.json {
                     var object: JSONObject = [:]
@@ -79,7 +81,8 @@ struct StatsCommand: AsyncParsableCommand {
                         for (name, state) in Self.states {
                             counts[name] = .int(Int64(state.map { row.counts[$0] } ?? row.counts.paused))
                         }
-                        return .object(["queue": .string(row.name), "paused": .bool(row.paused), "counts": .object(counts)])
+                        return .object(["queue": .string(row.name), "paused": .bool(row.paused), "counts": .object(counts),
+                                        "limits": QueueCommand.Limit.json(row.limits)])
                     })
                     print(watch ? JSONValue.object(object).serialized() : JSONValue.object(object).prettyPrinted())
                 } else {
@@ -94,6 +97,10 @@ struct StatsCommand: AsyncParsableCommand {
                                 + Self.states.map { String($0.state.map { row.counts[$0] } ?? row.counts.paused) }
                         }
                         print(Output.table(header, lines))
+                        let limited = rows.filter { $0.limits.concurrency != nil || $0.limits.rateLimit != nil
+                            || $0.limits.rateLimitedFor != nil }
+                        if !limited.isEmpty { print("") }
+                        for row in limited { print("limits of \(row.name): \(QueueCommand.Limit.describe(row.limits))") }
                     }
                 }
                 fflush(nil)

@@ -6,18 +6,18 @@ import Testing
 struct AddJobsScriptTests {
     /// The per-job add values (after the prefix) of a mix of jobs for queue `queue`: counter ids, LIFO, priorities,
     /// delays, a custom id twice, flow parents and children, a shared node with two dependents, extra fields,
-    /// guarded adds with and without their guard, children of a missing parent.
+    /// guarded adds with and without their guard, children of a missing parent, deduplicated and replacing adds.
     static func jobs(_ queue: String) -> [[RedisArgument]] {
         func job(_ id: String = "", _ name: String, delay: Int = 0, priority: Int = 0, push: String = "LPUSH",
                  parent: String = "", waits: Bool = false, extra: String = "", parents: [String] = [],
-                 guardKey: String = "") -> [RedisArgument] {
+                 guardKey: String = "", dedup: String = "") -> [RedisArgument] {
             let parentJSON = parent.isEmpty ? "" : #"{"id":"\#(parent)","queueKey":"bull:\#(queue)"}"#
             let parentsJSON = parents.isEmpty ? "" :
                 "[" + parents.map { #"{"id":"\#($0)","queueKey":"bull:\#(queue)","fpof":true}"# }.joined(separator: ",") + "]"
             return [.string(id), .string(name), 1_000_000, .string(#"{"n":"\#(name)"}"#), #"{"attempts":0,"delay":0}"#,
                     .integer(Int64(delay)), .integer(Int64(priority)), .string(push),
                     .string(parent.isEmpty ? "" : "bull:\(queue):\(parent)"), .string(parentJSON), .string(waits ? "1" : "0"),
-                    .string(extra), .string(parentsJSON), .string(guardKey)]
+                    .string(extra), .string(parentsJSON), .string(guardKey), .string(dedup)]
         }
         return [
             job("", "plain"), job("", "lifo", push: "RPUSH"), job("", "plain2"), job("", "high", priority: 5),
@@ -27,6 +27,9 @@ struct AddJobsScriptTests {
             job("p2", "parent2", waits: true, extra: #"{"flowRun":"r1","flowNode":"p2"}"#),
             job("shared", "shared", parents: ["p", "p2"]), job("", "orphan2", parents: ["p", "nobody"]),
             job("g1", "guarded", parent: "later-parent", guardKey: "guard:ok"), job("g2", "unguarded", guardKey: "guard:missing"),
+            job("", "deduped", dedup: #"{"id":"d"}"#), job("", "deduped-again", dedup: #"{"id":"d"}"#),
+            job("", "replacing", delay: 60_000, dedup: #"{"id":"r","ttl":60000}"#),
+            job("", "replaced", delay: 60_000, dedup: #"{"id":"r","ttl":60000,"replace":true}"#),
         ]
     }
 

@@ -30,11 +30,11 @@ struct CLIAdminTests {
                         ["queue": "alpha", "paused": false, "counts": [
                             "waiting": 2, "active": 0, "delayed": 1, "prioritized": 1, "waiting-children": 0,
                             "completed": 0, "failed": 0, "paused": 0,
-                        ]],
+                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil]],
                         ["queue": "beta", "paused": true, "counts": [
                             "waiting": 0, "active": 0, "delayed": 0, "prioritized": 0, "waiting-children": 0,
                             "completed": 0, "failed": 0, "paused": 1,
-                        ]],
+                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil]],
                     ],
                 ])
                 let one = try await cli(["stats", "beta", "--json"], server, in: directory)

@@ -93,6 +93,10 @@ public final class FlowProducer: Sendable {
 
         func node(replies: [RESPValue]) throws -> FlowNode {
             let reply = replies[index]
+            if let owner = Job(deduplicatedAddReply: reply, queue: keys) {
+                // A deduplicated leaf: the job holding its id is not linked to the parent, as in BullMQ.
+                return FlowNode(job: owner, children: [])
+            }
             guard case .bulkString = reply, let id = reply.string else {
                 if reply.int == -5 {
                     throw QueueError(.parentNotFound, "flow node '\(request.name)' in queue '\(keys.queueName)': its parent does not exist")
@@ -114,6 +118,10 @@ public final class FlowProducer: Sendable {
             try flow.options.validate()
         } catch let error as QueueError {
             throw QueueError(error.code, "flow node \(path): \(error.message)")
+        }
+        if flow.options.deduplication != nil, !flow.children.isEmpty {
+            throw QueueError(.invalidOption, "flow node \(path): deduplication is for nodes without children (a "
+                + "deduplicated parent would leave its children without one), as in BullMQ 6")
         }
         let request = JobRequest(flow.name, data: flow.data, options: flow.options)
         // A generated id is passed to the script but, as in BullMQ, not stored in the job's opts.

@@ -41,6 +41,11 @@ public struct Job: Sendable {
     public let problem: String?
     /// Every field of the hash as stored.
     public let fields: [String: String]
+    /// The deduplication id the job holds or held (`deid`, see ``JobOptions/Deduplication``).
+    public var deduplicationId: String? { fields["deid"] }
+    /// Set on a job an add returned when that add was deduplicated: nothing was stored, and this is the job that
+    /// holds the deduplication id (its fields as read in the same step; only its id when it no longer exists).
+    public internal(set) var addWasDeduplicated = false
     /// Set by the worker on the job it hands to a handler (progress, logs, moveToDelayed).
     var handle: JobHandle?
     /// For a node of a flow run, the results of the nodes it needs, by node id; filled by the worker before the
@@ -173,6 +178,15 @@ public struct Job: Sendable {
         processedBy = nil
         deferredFailure = nil
         problem = nil
+    }
+
+    /// The job an add returned as `{ownerId, ownerFields}` (addJobs.lua: the add was deduplicated), or `nil` for
+    /// any other reply.
+    init?(deduplicatedAddReply reply: RESPValue, queue: QueueKeys) {
+        guard case .array(let parts) = reply, parts.count == 2, case .bulkString = parts[0], let owner = parts[0].string
+        else { return nil }
+        self.init(id: owner, queue: queue, fields: (parts[1].array ?? []).fieldPairs)
+        addWasDeduplicated = true
     }
 
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).

@@ -7,7 +7,7 @@
 /// stored. Plain commands may be appended between jobs; they run in their place.
 struct JobBatch {
     private enum Entry {
-        /// One job's 14 values of addJobs.lua's ARGV.
+        /// One job's 15 values of addJobs.lua's ARGV.
         case add(QueueKeys, ArraySlice<RedisArgument>)
         case command(RedisCommand)
     }
@@ -17,10 +17,10 @@ struct JobBatch {
     /// The number of entries appended so far (the index the next one gets).
     var count: Int { entries.count }
 
-    /// Appends one job given by its add arguments: the job key prefix and its 14 values (see
+    /// Appends one job given by its add arguments: the job key prefix and its 15 values (see
     /// ``Queue/prepareAdd(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)``).
     mutating func append(_ keys: QueueKeys, addArguments: [RedisArgument]) {
-        precondition(addArguments.count == 15, "an add takes the job key prefix and 14 values")
+        precondition(addArguments.count == 16, "an add takes the job key prefix and 15 values")
         entries.append(.add(keys, addArguments.dropFirst()))
     }
 
@@ -48,7 +48,7 @@ struct JobBatch {
             var end = start + 1
             while end < entries.count, end - start < callSize, case .add(let next, _) = entries[end], next == keys { end += 1 }
             var arguments: [RedisArgument] = []
-            arguments.reserveCapacity(2 + (end - start) * 14)
+            arguments.reserveCapacity(2 + (end - start) * 15)
             arguments.append(.string(keys.jobKeyPrefix))
             arguments.append(.integer(Int64(end - start)))
             for entry in entries[start..<end] {

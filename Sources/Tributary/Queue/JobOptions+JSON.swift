@@ -13,6 +13,7 @@ extension JobOptions {
         if let timestamp { object["timestamp"] = .int(timestamp) }
         if let timeout { object["timeout"] = .int(timeout.milliseconds) }
         if let flag = onFailure.bullMQFlag { object[flag] = true }
+        if let deduplication { object["de"] = deduplication.storedJSON }
         return .object(object)
     }
 
@@ -31,6 +32,7 @@ extension JobOptions {
         timestamp = json["timestamp"]?.intValue
         timeout = json["timeout"]?.intValue.map { .milliseconds($0) }
         onFailure = FailurePolicy(flaggedIn: json)
+        deduplication = json["de"].flatMap(Deduplication.init(stored:))
     }
 }
 

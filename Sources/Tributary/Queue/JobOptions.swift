@@ -48,12 +48,15 @@ public struct JobOptions: Sendable, Hashable {
     /// `failParentOnFailure`, `ignoreDependencyOnFailure`, `removeDependencyOnFailure`,
     /// `continueParentOnFailure`); by default the parent keeps waiting, as in BullMQ.
     public var onFailure: FailurePolicy = .keepWaiting
+    /// Skip the add while another job holds the same deduplication id (BullMQ's `deduplication`, see
+    /// ``Deduplication``); the add then returns that job, with ``Job/addWasDeduplicated`` set.
+    public var deduplication: Deduplication?
 
     /// Creates options; every parameter has BullMQ's default.
     public init(jobId: String? = nil, delay: Duration = .zero, priority: Int = 0, lifo: Bool = false,
                 attempts: Int = 0, backoff: Backoff? = nil, removeOnComplete: Retention = .keepAll,
                 removeOnFail: Retention = .keepAll, timestamp: Int64? = nil, timeout: Duration? = nil,
-                onFailure: FailurePolicy = .keepWaiting) {
+                onFailure: FailurePolicy = .keepWaiting, deduplication: Deduplication? = nil) {
         self.jobId = jobId
         self.delay = delay
         self.priority = priority
@@ -65,6 +68,7 @@ public struct JobOptions: Sendable, Hashable {
         self.timestamp = timestamp
         self.timeout = timeout
         self.onFailure = onFailure
+        self.deduplication = deduplication
     }
 
     /// The highest priority number for which jobs of equal priority stay first in, first out: 2^21 - 1.
@@ -128,6 +132,7 @@ public struct JobOptions: Sendable, Hashable {
         }
         if let timeout, timeout <= .zero { throw invalid("timeout must be positive (got \(timeout))") }
         if let timestamp, timestamp < 0 { throw invalid("timestamp must not be negative (got \(timestamp))") }
+        try deduplication?.validate()
     }
 }
 

@@ -58,7 +58,9 @@ public final class Queue: Sendable {
     /// Adds one job.
     ///
     /// - Returns: the stored job (for a custom ``JobOptions/jobId`` that already exists, the existing job is kept
-    ///   and returned unchanged, as BullMQ does).
+    ///   and returned unchanged, as BullMQ does). When ``JobOptions/deduplication`` names an id another job holds,
+    ///   nothing is stored and that job is returned, as read in the same step, with ``Job/addWasDeduplicated``
+    ///   set.
     /// - Throws: ``QueueError`` `invalidOption` before anything is stored; a Redis error if the add failed.
     @discardableResult
     public func add(_ name: String, data: JSONValue = .null, options: JobOptions = .init()) async throws -> Job {
@@ -77,7 +79,8 @@ public final class Queue: Sendable {
         return try await add(name, data: data, options: options)
     }
 
-    /// Adds several jobs atomically (one MULTI/EXEC of `addJobs.lua` calls): all are stored or none is.
+    /// Adds several jobs atomically (one MULTI/EXEC of `addJobs.lua` calls): all are stored or none is. A job
+    /// whose deduplication id is held is returned as ``add(_:data:options:)`` returns it.
     @discardableResult
     public func addBulk(_ requests: [JobRequest]) async throws -> [Job] {
         guard !requests.isEmpty else { return [] }
@@ -102,6 +105,7 @@ public final class Queue: Sendable {
         var lastOptions: (given: JobOptions, stored: JobOptions)?
         return try requests.indices.map { index in
             let (request, reply) = (requests[index], replies[index])
+            if let owner = Job(deduplicatedAddReply: reply, queue: keys) { return owner }
             guard case .bulkString = reply, let id = reply.string else {
                 if reply.int == -5 { throw QueueError(.parentNotFound, "the parent of job '\(request.name)' does not exist") }
                 throw QueueError(.unexpectedScriptResult, "addJobs returned \(reply) for job '\(request.name)'")
@@ -119,7 +123,7 @@ public final class Queue: Sendable {
         Self.addArguments(request, keys: keys, timestamp: timestamp)
     }
 
-    /// The add arguments (addJobs.lua, one job: the job key prefix and its 14 values) for a job of the queue with
+    /// The add arguments (addJobs.lua, one job: the job key prefix and its 15 values) for a job of the queue with
     /// these keys.
     ///
     /// - Parameters:
@@ -181,7 +185,7 @@ public final class Queue: Sendable {
             .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parentJSON),
             .string(waitsForChildren ? "1" : "0"),
             .string(extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()), .string(parentsJSON),
-            .string(guardKey),
+            .string(guardKey), .string(options.deduplication.map { $0.storedJSON.serialized() } ?? ""),
         ]
         var linkFields: [String: String] = [:]
         if !parentKey.isEmpty {
@@ -190,6 +194,7 @@ public final class Queue: Sendable {
         }
         if !parentsJSON.isEmpty { linkFields["parents"] = parentsJSON }
         for (field, value) in extraFields { linkFields[field] = value.stringValue ?? value.serialized() }
+        if let deduplication = options.deduplication { linkFields["deid"] = deduplication.id }
         return PreparedAdd(arguments: arguments, dataText: dataText, storedOptions: storedOptions, optionsText: optionsText,
                            linkFields: linkFields)
     }

@@ -124,6 +124,9 @@ enum ScriptIncludes {
         "reopenRunNode": PackageResources.reopenRunNode_lua,
         "jobCounter": PackageResources.jobCounter_lua,
         "schedulerIteration": PackageResources.schedulerIteration_lua,
+        "deduplicate": PackageResources.deduplicate_lua,
+        "releaseDeduplication": PackageResources.releaseDeduplication_lua,
+        "effectiveRateLimit": PackageResources.effectiveRateLimit_lua,
     ]
 }
 
@@ -151,6 +154,10 @@ enum QueueScripts {
 
     static let moveToDelayed = QueueScript(
         "moveToDelayed", source: PackageResources.moveToDelayed_lua, keys: [.active, .delayed, .meta, .events, .marker, .stalled])
+
+    static let moveJobFromActiveToWait = QueueScript(
+        "moveJobFromActiveToWait", source: PackageResources.moveJobFromActiveToWait_lua,
+        keys: [.active, .wait, .prioritized, .meta, .events, .marker, .stalled, .limiter])
 
     static let extendLocks = QueueScript("extendLocks", source: PackageResources.extendLocks_lua, keys: [.stalled])
 
@@ -250,6 +257,11 @@ enum QueueScripts {
 
     static let removeJobScheduler = QueueScript(
         "removeJobScheduler", source: PackageResources.removeJobScheduler_lua, keys: [.jobSchedulers, .delayed, .events])
+    // RedisLock (Redis/RedisLock.swift); the lock key is the one extra key.
+
+    static let redisLockExtend = QueueScript("redisLockExtend", source: PackageResources.redisLockExtend_lua, keys: [])
+
+    static let redisLockRelease = QueueScript("redisLockRelease", source: PackageResources.redisLockRelease_lua, keys: [])
 
     // The doctor (Queue/Doctor/).
 
@@ -263,10 +275,11 @@ enum QueueScripts {
         "doctorRepair", source: PackageResources.doctorRepair_lua, keys: stateKeys + [.stalled, .meta, .events])
 
     static let all: [QueueScript] = [
-        checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, extendLocks, moveStalledJobsToWait,
+        checkFlow, cancelFlowRun, getStates, retryFlowRun, settleFlowRun, addJobs, moveToActive, moveToFinished, retryJob, moveToDelayed, moveJobFromActiveToWait, extendLocks, moveStalledJobsToWait,
         pause, drain, cleanJobs, obliterate, moveJobsToWait, reprocessJob, promoteJob, removeJob, updateProgress,
         updateData, addLog, changePriority, changeDelay, removeChildDependency, moveToWaitingChildren,
         skipNode, expandMap, rerunMapItems,
         doctorInspect, doctorRepair, upsertJobScheduler, updateJobScheduler, removeJobScheduler,
+        redisLockExtend, redisLockRelease,
     ]
 }

@@ -65,6 +65,7 @@ extension Job {
         let replies = try await batch.store(on: childQueue.client)
         return try zip(requests, zip(zip(timestamps, prepared), replies)).map { request, item in
             let ((timestamp, preparedAdd), reply) = item
+            if let owner = Job(deduplicatedAddReply: reply, queue: childQueue.keys) { return owner }
             guard case .bulkString = reply, let childId = reply.string else {
                 if reply.int == -5 {
                     throw QueueError(.parentNotFound, "cannot add child '\(request.name)' to job \(id): the job no longer exists")

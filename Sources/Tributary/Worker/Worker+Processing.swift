@@ -86,6 +86,12 @@ extension Worker {
                 logger.debug("job moved to delayed by its handler")
                 forget(job, token: token)
                 return nil
+            case .failure(let failure) where failure.error is RateLimitError:
+                // The handler hit a rate limit: the job goes back to wait, no attempt used; this slot waits.
+                let wait = try await handBack(job, token: token)
+                logger.debug("job handed back: rate limited", metadata: ["wait": "\(wait)"])
+                await waitOutRateLimit(wait)
+                return nil
             case .failure(let failure) where failure.error is WaitingChildrenError:
                 // The handler moved its job to waiting-children; it runs again once its children are done.
                 logger.debug("job moved to waiting-children by its handler")

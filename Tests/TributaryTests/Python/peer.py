@@ -197,6 +197,29 @@ async def command_counts(args):
         await queue.close()
 
 
+async def command_limits(args):
+    """Sets (when given) then reads the queue's global limits, and reads a deduplication id's owner."""
+    queue = Queue(args.queue, connection_options(args))
+    try:
+        if args.clear:
+            await queue.removeGlobalConcurrency()
+            await queue.removeGlobalRateLimit()
+        if args.concurrency is not None:
+            await queue.setGlobalConcurrency(args.concurrency)
+        if args.rate_max is not None:
+            await queue.setGlobalRateLimit(args.rate_max, args.rate_duration)
+        result = {
+            "concurrency": await queue.getGlobalConcurrency(),
+            "rateLimit": await queue.getGlobalRateLimit(),
+        }
+        if args.dedupe_id is not None:
+            owner = await queue.getDeduplicationJobId(args.dedupe_id)
+            result["deduplicationJobId"] = owner.decode() if isinstance(owner, bytes) else owner
+        return result
+    finally:
+        await queue.close()
+
+
 def describe_job(job, state):
     """The public fields of a Job as JSON (opts without the None values Python's Job adds)."""
     return {
@@ -363,6 +386,12 @@ def parser():
     upsert.add_argument("--opts", default=None)
     subcommand("schedulers", command_schedulers)
     subcommand("scheduler-remove", command_scheduler_remove).add_argument("--id", required=True)
+    limits = subcommand("limits", command_limits)
+    limits.add_argument("--concurrency", type=int, default=None)
+    limits.add_argument("--rate-max", type=int, default=None)
+    limits.add_argument("--rate-duration", type=int, default=None, help="ms")
+    limits.add_argument("--clear", action="store_true")
+    limits.add_argument("--dedupe-id", default=None)
     return root
 
 

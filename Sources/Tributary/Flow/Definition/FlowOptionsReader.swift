@@ -102,6 +102,10 @@ struct FlowOptionsReader {
                 if let normalized = checkOption(key, member, at: memberPath) {
                     checked.members[key] = normalized
                 }
+            } else if key == "deduplication" {
+                add(.unsupportedOption, memberPath, "'deduplication' is not available for the nodes of a flow (a skipped "
+                    + "node would leave its dependents without its result); give the run an id (tributary run "
+                    + "--run-id) so that it is submitted once")
             } else if FlowFileKeys.unsupportedBullMQOptions.contains(key) {
                 add(.unsupportedOption, memberPath, "'\(key)' is a BullMQ job option that Tributary flow files do not support")
             } else {

@@ -53,6 +53,11 @@ extension FlowProducer {
             } catch let error as QueueError {
                 throw QueueError(error.code, "flow node '\(node.id)': \(error.message)")
             }
+            if options.deduplication != nil {
+                throw QueueError(.invalidOption, "flow node '\(node.id)': deduplication is not available for the nodes "
+                    + "of a flow run (a skipped node would leave its dependents without its result); give the run an "
+                    + "id instead: a run id is submitted once")
+            }
             var extra: JSONObject = ["flowRun": .string(runId), "flowNode": .string(node.id),
                                      "flowRunKey": .string(runKey(runId))]
             if let condition = node.condition { extra["flowWhen"] = .string(condition.json.serialized()) }

@@ -22,7 +22,7 @@
   ARGV:
     1 job key prefix ("bull:queue:")
     2 number of jobs n
-    then, per job, 14 values:
+    then, per job, 15 values:
       custom job id, or "" for the next value of the id counter
       name
       timestamp (ms)
@@ -39,6 +39,7 @@
         (such a node gets a `parents` field instead of parentKey/parent)
       guard key, or "": when given and missing, nothing is done (see checkFlow.lua); when given, the dependents
         are not required to exist yet (they are added later in the same transaction)
+      deduplication option as JSON {"id", "ttl"?, "extend"?, "replace"?}, or "" (see includes/deduplicate.lua)
 
   Returns:
     an array of n results, one per job in order:
@@ -50,14 +51,18 @@
       -7 the job exists and belongs to another parent, which still exists (BullMQ's ParentJobCannotBeReplaced);
         nothing is changed
       -8 the guard key is missing: the transaction's check failed, so nothing was stored
+      {ownerId, ownerFields}: the add was deduplicated: nothing was stored; ownerId is the job that owns the
+        deduplication id (as BullMQ returns it) and ownerFields its hash (HGETALL, empty if it no longer exists)
 
   Events: added (name), then waiting, delayed (delay = ready-at ms) or waiting-children; duplicated for an
-  existing custom id (not for -7).
+  existing custom id (not for -7); deduplicated (and removed, for a replaced delayed job) as deduplicate.lua says.
+  A job with a deduplication id gets the hash field `deid`, as in BullMQ.
 ]]
 --- @include "maxEvents"
 --- @include "isPausedOrMaxed"
 --- @include "scheduleDelayed"
 --- @include "moveParentOn"
+--- @include "deduplicate"
 
 local waitKey, metaKey, idKey, delayedKey, prioritizedKey, counterKey, activeKey, eventsKey, markerKey =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
@@ -68,7 +73,7 @@ local prefix, count = ARGV[1], tonumber(ARGV[2])
 -- when the first job is stored, so that a call that stores nothing does not write the events cap.
 local cap, blocked
 
-local perJob = 14
+local perJob = 15
 local existing = {}       -- parents and guards known to exist: nothing in this call deletes keys
 
 local function exists(key)
@@ -148,6 +153,7 @@ for index = 1, count do
   local delay, priority, pushCommand = tonumber(ARGV[base + 6]), tonumber(ARGV[base + 7]), ARGV[base + 8]
   local parentKey, parent, waitsForChildren = ARGV[base + 9], ARGV[base + 10], ARGV[base + 11] == "1"
   local extraFields, parents, guardKey = ARGV[base + 12], ARGV[base + 13], ARGV[base + 14]
+  local deduplication = ARGV[base + 15]
   local result
   if guardKey ~= "" and not exists(guardKey) then
     result = -8
@@ -177,17 +183,26 @@ for index = 1, count do
     local jobId = customId
     if jobId == "" then jobId = tostring(counter) end
     local jobKey = prefix .. jobId
-    if customId ~= "" and redis.call("EXISTS", jobKey) == 1 then
+    local existingId = customId ~= "" and redis.call("EXISTS", jobKey) == 1
+    local dedupId, owner = nil, nil
+    if not existingId and deduplication ~= "" then
+      local options = cjson.decode(deduplication)
+      dedupId = options["id"]
+      owner = deduplicate(prefix, delayedKey, eventsKey, cap, options, jobId)
+    end
+    if existingId then
       local linked = parentKey == "" or linkExisting(jobKey, jobId, parentKey, parent, timestamp, checkParents)
       if linked then
         redis.call("XADD", eventsKey, "MAXLEN", "~", cap, "*", "event", "duplicated", "jobId", jobId)
       else
         jobId = -7
       end
+    elseif owner then
+      jobId = {owner, redis.call("HGETALL", prefix .. owner)}
     else
       -- delay and priority as sent (integers in decimal), which is how Lua would print them, without the cost
       -- of formatting Lua numbers.
-      if parents == "" and extraFields == "" then
+      if parents == "" and extraFields == "" and not dedupId then
         if parentKey == "" then
           redis.call("HSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
             "delay", ARGV[base + 6], "priority", ARGV[base + 7])
@@ -213,6 +228,10 @@ for index = 1, count do
             fields[#fields + 1] = field
             fields[#fields + 1] = value
           end
+        end
+        if dedupId then
+          fields[#fields + 1] = "deid"
+          fields[#fields + 1] = dedupId
         end
         redis.call("HSET", jobKey, unpack(fields))
       end

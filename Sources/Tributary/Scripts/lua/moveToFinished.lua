@@ -45,6 +45,8 @@
   A run node's outcome is recorded in its run, which settles when nothing of it can run any more (see
   includes/recordRunOutcome.lua).
 
+  The job's deduplication id (field deid) is freed when it has no ttl and still points at this job, as in BullMQ.
+
   Retention that removes the job detaches it from dependents still waiting for it (a child failed under BullMQ's
   default policy): a dependent with nothing else pending moves on, as in BullMQ. A job whose parent link or `atm`
   another producer wrote wrong fails for good, with a reason naming the field, and is kept in failed.
@@ -65,6 +67,7 @@
 --- @include "recordRunOutcome"
 --- @include "detachFromParent"
 --- @include "jobCounter"
+--- @include "releaseDeduplication"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -103,6 +106,7 @@ local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
 if dropPending then redis.call("DEL", jobKey .. ":dependencies") end
+releaseDeduplication(prefix, jobKey, jobId)
 
 local cap = maxEvents(k.meta)
 local attemptsMade, counterProblem = incrementJobCounter(jobKey, "atm")

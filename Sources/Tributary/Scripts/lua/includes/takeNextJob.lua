@@ -2,12 +2,15 @@
 --- @include "markReady"
 --- @include "promoteDueJobs"
 --- @include "jobCounter"
+--- @include "effectiveRateLimit"
 
 -- Takes the next job for a worker: promotes due delayed jobs, honours pause, global concurrency and the rate
--- limit, then pops the wait list (first) or the prioritized set, locks the job and marks it active.
+-- limit (the worker's or the queue's global one, see effectiveRateLimit), then pops the wait list (first) or the
+-- prioritized set, locks the job and marks it active.
 -- Returns {fields, jobId, rateLimitTtl, nextDelayedAt}: fields and jobId are 0 when no job was taken;
 -- rateLimitTtl > 0 means the rate limit is reached; nextDelayedAt is the earliest delayed job's due time (ms).
 local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitDuration, workerName)
+  limitMax, limitDuration = effectiveRateLimit(k.meta, limitMax, limitDuration)
   promoteDueJobs(k.delayed, k.wait, k.prioritized, k.pc, k.marker, k.events, prefix, now,
     isPausedOrMaxed(k.meta, k.active))
   if isPausedOrMaxed(k.meta, k.active) then

@@ -1,0 +1,11 @@
+-- When a job finishes for good: a deduplication id without ttl that this job owns is freed (BullMQ also deletes a
+-- key whose PTTL reads 0, one instant from expiring).
+local function releaseDeduplication(prefix, jobKey, jobId)
+  local id = redis.call("HGET", jobKey, "deid")
+  if not id then return end
+  local key = prefix .. "de:" .. id
+  local ttl = redis.call("PTTL", key)
+  if ttl == 0 or (ttl == -1 and redis.call("GET", key) == jobId) then
+    redis.call("DEL", key)
+  end
+end

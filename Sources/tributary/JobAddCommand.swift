@@ -1,0 +1,92 @@
+import ArgumentParser
+import Tributary
+
+extension JobCommand {
+    /// `tributary job add NAME --queue Q [--data JSON|@file|-] [options] [--dedupe-id ID ...]`.
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add one job to a queue (for any BullMQ-compatible worker).",
+            discussion: """
+                --dedupe-id makes the add idempotent: while a job holds that deduplication id, adding again \
+                stores nothing and reports the job that holds it (BullMQ's deduplication: the id is held until \
+                that job finishes, or for --dedupe-ttl; --dedupe-extend restarts the ttl on each skipped add; \
+                --dedupe-replace replaces a holder that is still delayed). Node and Python BullMQ producers using \
+                the same id in the same queue are deduplicated too.
+
+                Prints "added job ID to queue 'Q'", or "deduplicated: job ID holds deduplication id 'X'; nothing \
+                was added". --json prints {"queue", "id", "deduplicated"}. A deduplicated add exits 0 as well.
+
+                Examples:
+                  tributary job add welcome --queue emails --data '{"to": "ada@example.com"}'
+                  tributary job add report --queue reports --data @day.json --dedupe-id report-2026-12-01
+                  tributary job add sync --queue crm --dedupe-id sync --dedupe-ttl 10m --dedupe-extend
+                  tributary job add reminder --queue emails --delay 1h --attempts 3
+                """
+        )
+
+        @OptionGroup var connection: ConnectionOptions
+
+        @Argument(help: "The job name.")
+        var name: String
+
+        @Option(name: [.customShort("q"), .long], help: "The queue.")
+        var queue: String
+
+        @Option(help: ArgumentHelp("The job's data, a JSON object: inline, @FILE or - (stdin).", valueName: "json|@file|-"))
+        var data: String?
+
+        @Option(help: "A custom job id (not an integer, without ':').")
+        var jobId: String?
+
+        @Option(help: ArgumentHelp("Wait this long before the job may run.", valueName: "duration"))
+        var delay: DurationArgument?
+
+        @Option(help: "Priority, 1 (first) to 2097151; 0 or absent for none.")
+        var priority = 0
+
+        @Option(help: "Attempts in all, the first included.")
+        var attempts = 0
+
+        @Option(help: "Deduplication id: no second job while a job holds it.")
+        var dedupeId: String?
+
+        @Option(help: ArgumentHelp("Hold the deduplication id this long (default: until the job finishes).", valueName: "duration"))
+        var dedupeTtl: DurationArgument?
+
+        @Flag(help: "Restart the deduplication ttl on every skipped add (needs --dedupe-ttl).")
+        var dedupeExtend = false
+
+        @Flag(help: "Replace a holder of the deduplication id that is still delayed.")
+        var dedupeReplace = false
+
+        @OptionGroup var output: JSONOutputOption
+
+        func validate() throws {
+            if dedupeId == nil && (dedupeTtl != nil || dedupeExtend || dedupeReplace) {
+                throw ValidationError("--dedupe-ttl, --dedupe-extend and --dedupe-replace need --dedupe-id")
+            }
+            if dedupeExtend && dedupeTtl == nil { throw ValidationError("--dedupe-extend needs --dedupe-ttl") }
+        }
+
+        func run() async throws {
+            let data: JSONValue = try self.data.map { .object(try RunCommand.dataObject($0)) } ?? .object([:])
+            var options = JobOptions(jobId: jobId, delay: delay?.duration ?? .zero, priority: priority, attempts: attempts)
+            if let dedupeId {
+                options.deduplication = .init(id: dedupeId, ttl: dedupeTtl?.duration, extend: dedupeExtend,
+                                              replace: dedupeReplace)
+            }
+            try await connection.withClient { client in
+                let job = try await connection.queue(queue, client: client).add(name, data: data, options: options)
+                if output.json {
+                    print(JSONValue.object([
+                        "queue": .string(queue), "id": .string(job.id), "deduplicated": .bool(job.addWasDeduplicated),
+                    ]).serialized())
+                } else if job.addWasDeduplicated {
+                    print("deduplicated: job \(job.id) holds deduplication id '\(dedupeId ?? "")'; nothing was added")
+                } else {
+                    print("added job \(job.id) to queue '\(queue)'")
+                }
+            }
+        }
+    }
+}
