@@ -63,7 +63,7 @@ struct GlobalLimitsTests {
         }
     }
 
-    @Test("a global rate limit of 2 per second: 6 jobs need three windows, never more than 4 starts in any second")
+    @Test("a global rate limit of 2 per second: 6 jobs need three windows, at most 4 taken in any 800 ms")
     func globalRateLimit() async throws {
         try await withQueue { queue, client, _ in
             try await queue.setGlobalRateLimit(max: 2, duration: .seconds(1))
