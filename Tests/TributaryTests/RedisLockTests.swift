@@ -54,9 +54,10 @@ struct RedisLockTests {
     @Test("the lease is renewed while held: a section longer than the ttl keeps the lock")
     func renewal() async throws {
         try await withQueue { (_: Queue, client: RedisClient, _: TestRedisServer) async throws in
-            let lock = RedisLock(key: "app:lock:long", client: client, ttl: .milliseconds(600))
+            // Renewed every second; only a stall of more than 2 s on this machine could let it expire.
+            let lock = RedisLock(key: "app:lock:long", client: client, ttl: .seconds(3))
             let result = try await lock.withLock { lease in
-                try await Task.sleep(for: .milliseconds(2000))
+                try await Task.sleep(for: .seconds(7))
                 // Still ours: the key carries this lease's token.
                 let holder = try await client.send(RedisCommand("GET", "app:lock:long")).string
                 return holder == lease.token && !lease.isLost
