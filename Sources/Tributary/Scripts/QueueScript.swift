@@ -257,6 +257,7 @@ enum QueueScripts {
 
     static let removeJobScheduler = QueueScript(
         "removeJobScheduler", source: PackageResources.removeJobScheduler_lua, keys: [.jobSchedulers, .delayed, .events])
+
     // RedisLock (Redis/RedisLock.swift); the lock key is the one extra key.
 
     static let redisLockExtend = QueueScript("redisLockExtend", source: PackageResources.redisLockExtend_lua, keys: [])
