@@ -46,6 +46,10 @@ struct DeduplicationTests {
             #expect(deduplicated == [["event": "deduplicated", "jobId": first.id, "deduplicationId": "report-1",
                                       "deduplicatedJobId": "2"]])
             #expect(try await client.send(RedisCommand("PTTL", "bull:jobs:de:report-1")).int == -1)
+            // QueueEvents reads the event with its fields.
+            let event = try await QueueEvents(queue: "jobs", client: client, startingAfter: "0")
+                .first { $0.name == "deduplicated" }
+            #expect(event?.jobId == first.id && event?.deduplicationId == "report-1" && event?.deduplicatedJobId == "2")
         }
     }
 

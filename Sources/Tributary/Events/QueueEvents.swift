@@ -3,7 +3,8 @@ public struct QueueEvent: Sendable, Hashable {
     /// The stream entry id, e.g. `1795381127617-0`.
     public let streamID: String
     /// The event name: `added`, `waiting`, `active`, `progress`, `completed`, `failed`, `delayed`, `stalled`,
-    /// `removed`, `drained`, `paused`, `resumed`, `retries-exhausted`, `duplicated`, `waiting-children`…
+    /// `removed`, `drained`, `paused`, `resumed`, `retries-exhausted`, `duplicated`, `deduplicated`,
+    /// `waiting-children`…
     public let name: String
     /// Every field of the entry, `event` included.
     public let fields: [String: String]
@@ -18,6 +19,10 @@ public struct QueueEvent: Sendable, Hashable {
     public var failedReason: String? { fields["failedReason"] }
     /// The progress of a `progress` event.
     public var progress: JSONValue? { fields["data"].flatMap { try? JSONValue.parse($0) } }
+    /// The deduplication id of a `deduplicated` event (its ``jobId`` is the job that holds the id).
+    public var deduplicationId: String? { fields["deduplicationId"] }
+    /// The id the skipped job of a `deduplicated` event would have had (for a replacement: the replaced job).
+    public var deduplicatedJobId: String? { fields["deduplicatedJobId"] }
 }
 
 /// Reads a queue's events stream as an `AsyncSequence`, with XREAD BLOCK on a connection of its own.
