@@ -41,7 +41,7 @@ struct RedisLockTests {
                 order.withLock { $0.append("holder out") }
                 return "holder"
             }
-            try await Task.sleep(for: .milliseconds(100))
+            #expect(try await eventually(.seconds(30)) { order.withLock { $0.contains("holder in") } })
             let waiter = try await lock.withLock(waitingUpTo: .seconds(20), retryEvery: .milliseconds(50)) { _ in
                 order.withLock { $0.append("waiter in") }
                 return "waiter"
@@ -51,16 +51,20 @@ struct RedisLockTests {
         }
     }
 
-    @Test("the lease is renewed while held: a section longer than the ttl keeps the lock")
+    @Test("the lease is renewed while held: a lock that ages is brought back to its full ttl")
     func renewal() async throws {
         try await withQueue { (_: Queue, client: RedisClient, _: TestRedisServer) async throws in
-            // Renewed every second; only a stall of more than 2 s on this machine could let it expire.
-            let lock = RedisLock(key: "app:lock:long", client: client, ttl: .seconds(3))
+            // A 30 s lock is renewed every 10 s. The section makes the lock look 10 s older (PTTL 20 s) and waits for
+            // a renewal to bring it back to 30 s: no wall-clock margin, only a generous upper bound.
+            let lock = RedisLock(key: "app:lock:long", client: client, ttl: .seconds(30))
             let result = try await lock.withLock { lease in
-                try await Task.sleep(for: .seconds(7))
+                try await client.send(RedisCommand("PEXPIRE", "app:lock:long", "20000"))
+                let renewed = try await eventually(.seconds(60)) {
+                    (try await client.send(RedisCommand("PTTL", "app:lock:long")).int ?? 0) > 25_000
+                }
                 // Still ours: the key carries this lease's token.
                 let holder = try await client.send(RedisCommand("GET", "app:lock:long")).string
-                return holder == lease.token && !lease.isLost
+                return renewed && holder == lease.token && !lease.isLost
             }
             #expect(result == true)
             #expect(try await client.send(RedisCommand("EXISTS", "app:lock:long")).int == 0)
