@@ -133,13 +133,15 @@ struct FlowCommand: AsyncParsableCommand {
                             "createdAt": .int(row.summary.createdAt),
                             "cancelledAt": row.summary.cancelledAt.map { .int($0) } ?? .null,
                             "nodes": .int(Int64(row.summary.nodeCount)),
+                            "schedule": row.summary.schedule.map { .string($0) } ?? .null,
                         ])
                     }).prettyPrinted())
                 } else if rows.isEmpty {
                     print("no flow runs\(flow.map { " of flow '\($0)'" } ?? "") under prefix '\(connection.prefix)'")
                 } else {
-                    print(Output.table(["RUN", "FLOW", "STATUS", "CREATED", "NODES"], rows.map { row in
-                        [row.summary.id, row.summary.flow, row.status, Output.timestamp(row.summary.createdAt), row.states]
+                    print(Output.table(["RUN", "FLOW", "STATUS", "CREATED", "NODES", "SCHEDULE"], rows.map { row in
+                        [row.summary.id, row.summary.flow, row.status, Output.timestamp(row.summary.createdAt), row.states,
+                         row.summary.schedule ?? "-"]
                     }))
                 }
             }

@@ -14,9 +14,11 @@ struct StatsCommand: AsyncParsableCommand {
             a paused queue is marked with (paused). Below the table, the global limits of the queues that have \
             some (see `tributary queue limit`).
 
+            SCHEDULERS is the number of job schedulers of the queue (see `tributary schedule list`).
+
             --json prints {"queues": [{"queue", "paused", "counts": {"waiting", "active", "delayed", \
             "prioritized", "waiting-children", "completed", "failed", "paused"}, "limits": {"concurrency", "rateLimit", \
-            "rateLimitedFor"}}]}; with --watch, one such line \
+            "rateLimitedFor"}, "schedulers"}]}; with --watch, one such line \
             per refresh (with a "time" field in ms since 1970).
 
             Examples:
@@ -69,9 +71,11 @@ struct StatsCommand: AsyncParsableCommand {
                     }
                 }
                 var rows: [(name: String, paused: Bool, counts: JobCounts, limits: QueueLimits)] = []
+                var schedulers: [String: Int] = [:]
                 for name in names {
                     let queue = try connection.queue(name, client: client)
                     rows.append((name, try await queue.isPaused(), try await queue.getJobCounts(), try await queue.getLimits()))
+                    schedulers[name] = try await queue.getJobSchedulersCount()
                 }
                 if output.json {
                     var object: JSONObject = [:]
@@ -82,7 +86,8 @@ struct StatsCommand: AsyncParsableCommand {
                             counts[name] = .int(Int64(state.map { row.counts[$0] } ?? row.counts.paused))
                         }
                         return .object(["queue": .string(row.name), "paused": .bool(row.paused), "counts": .object(counts),
-                                        "limits": QueueCommand.Limit.json(row.limits)])
+                                        "limits": QueueCommand.Limit.json(row.limits),
+                                        "schedulers": .int(Int64(schedulers[row.name] ?? 0))])
                     })
                     print(watch ? JSONValue.object(object).serialized() : JSONValue.object(object).prettyPrinted())
                 } else {
@@ -91,10 +96,11 @@ struct StatsCommand: AsyncParsableCommand {
                     if rows.isEmpty {
                         print("no queues under prefix '\(connection.prefix)'")
                     } else {
-                        let header = ["QUEUE"] + Self.states.map { $0.name.uppercased() }
+                        let header = ["QUEUE"] + Self.states.map { $0.name.uppercased() } + ["SCHEDULERS"]
                         let lines = rows.map { row in
                             [row.name + (row.paused ? " (paused)" : "")]
                                 + Self.states.map { String($0.state.map { row.counts[$0] } ?? row.counts.paused) }
+                                + [String(schedulers[row.name] ?? 0)]
                         }
                         print(Output.table(header, lines))
                         let limited = rows.filter { $0.limits.concurrency != nil || $0.limits.rateLimit != nil

@@ -21,6 +21,7 @@ struct TributaryCommand: AsyncParsableCommand {
               tributary stats --json
               tributary job show 42 --queue emails
               tributary queue pause emails
+              tributary schedule add nightly --flow flows/nightly.json
 
             Exit codes: 0 ok, 1 operation failed, 2 invalid input or usage, 3 Redis unreachable or unusable, \
             4 not found, 5 `run --work` stopped by SIGINT/SIGTERM.
@@ -28,7 +29,7 @@ struct TributaryCommand: AsyncParsableCommand {
         version: Tributary.version,
         subcommands: [
             ValidateCommand.self, RunCommand.self, FlowCommand.self, WorkerCommand.self, StatsCommand.self,
-            JobCommand.self, QueueCommand.self, ServerCommand.self, DoctorCommand.self,
+            JobCommand.self, QueueCommand.self, ScheduleCommand.self, ServerCommand.self, DoctorCommand.self,
         ]
     )
 

@@ -21,6 +21,7 @@ struct CLIAdminTests {
                 let beta = try Queue("beta", client: client)
                 try await beta.add("c")
                 try await beta.pause()
+                try await beta.upsertJobScheduler("yearly", repeat: .cron("0 0 1 1 *"))
                 try await Queue("other", client: client, prefix: "elsewhere").add("d")
 
                 let all = try await cli(["stats", "--json"], server, in: directory)
@@ -30,11 +31,11 @@ struct CLIAdminTests {
                         ["queue": "alpha", "paused": false, "counts": [
                             "waiting": 2, "active": 0, "delayed": 1, "prioritized": 1, "waiting-children": 0,
                             "completed": 0, "failed": 0, "paused": 0,
-                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil]],
+                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil], "schedulers": 0],
                         ["queue": "beta", "paused": true, "counts": [
-                            "waiting": 0, "active": 0, "delayed": 0, "prioritized": 0, "waiting-children": 0,
+                            "waiting": 0, "active": 0, "delayed": 1, "prioritized": 0, "waiting-children": 0,
                             "completed": 0, "failed": 0, "paused": 1,
-                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil]],
+                        ], "limits": ["concurrency": nil, "rateLimit": nil, "rateLimitedFor": nil], "schedulers": 1],
                     ],
                 ])
                 let one = try await cli(["stats", "beta", "--json"], server, in: directory)

@@ -58,7 +58,16 @@ extension Worker {
             do {
                 try await job.loadInputs(client: client)
                 if try await skipUnlessConditionHolds(job, token: token) { return nil }
-                outcome = await runHandler(job, body: job.fields["flowMap"] == nil ? handler : MapNodeRunner.run)
+                let body: Handler
+                if job.fields["flowMap"] != nil {
+                    body = MapNodeRunner.run
+                } else if FlowScheduleRunner.isFiring(job) {
+                    let client = self.client
+                    body = { job in try await FlowScheduleRunner.run(job, client: client) }
+                } else {
+                    body = handler
+                }
+                outcome = await runHandler(job, body: body)
             } catch let error as UnrecoverableError {
                 outcome = .failure(AttemptFailure(reason: error.message, error: error, unrecoverable: true))
             } catch {

@@ -5,7 +5,7 @@ enum FlowFileKeys {
     /// both formats (the root node of BullMQ's nested shape) and nowhere else, and otherwise ignored.
     static let schema = "$schema"
     /// Top level of the native format.
-    static let topLevel = [schema, "flow", "queue", "prefix", "defaults", "nodes"]
+    static let topLevel = [schema, "flow", "queue", "prefix", "defaults", "schedule", "nodes"]
     /// A node of the native format.
     static let node = ["name", "queue", "needs", "data", "opts", "onFailure", "run", "when", "map"]
     /// A node's `map` object.

@@ -36,6 +36,15 @@ struct NativeFlowReader {
                              "must be a non-empty string (a key prefix such as 'bull' or '{tributary}'), got \(prefix.quotedForMessage)")
             }
         }
+        if let schedule = document["schedule"] {
+            do {
+                _ = try FlowSchedule.repeatOptions(from: schedule)
+            } catch let error as QueueError {
+                problems.add(.invalidValue, at: FlowPath.root.key("schedule"), error.message)
+            } catch {
+                problems.add(.invalidValue, at: FlowPath.root.key("schedule"), "\(error)")
+            }
+        }
         var defaults: JSONObject = [:]
         if let value = document["defaults"] {
             defaults = FlowOptionsReader.check(value, at: FlowPath.root.key("defaults"), node: nil, context: .defaults,

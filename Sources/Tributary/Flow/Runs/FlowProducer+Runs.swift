@@ -19,6 +19,12 @@ extension FlowProducer {
     ///   id is taken or a key has the wrong type (nothing stored).
     @discardableResult
     public func submit(_ plan: FlowPlan, runId: String? = nil) async throws -> FlowRunReceipt {
+        try await submit(plan, runId: runId, schedule: nil)
+    }
+
+    /// ``submit(_:runId:)`` for a run fired by the flow schedule `schedule` (kept in the run record's `schedule`
+    /// field, which ``listFlowRuns(flow:limit:)`` reports).
+    func submit(_ plan: FlowPlan, runId: String?, schedule: String?) async throws -> FlowRunReceipt {
         if let wanted = plan.prefix, wanted != prefix {
             throw QueueError(.invalidQueueName, "flow '\(plan.flow)' asks for prefix '\(wanted)' but this producer uses '\(prefix)'")
         }
@@ -41,6 +47,7 @@ extension FlowProducer {
                  "jobId": .string(jobIds[node.id]!), "needs": .array(node.needs.map { .string($0) })]
             }).serialized()),
         ], indexKey: runsIndexKey, createdAt: timestamp)
+        if let schedule { transaction.run?.fields["schedule"] = .string(schedule) }
 
         // In plan order, so that independent nodes are taken in file order; a guarded add does not require its
         // dependents to exist yet.
@@ -165,15 +172,16 @@ extension FlowProducer {
             )).array?.compactMap(\.string) ?? []
             if ids.isEmpty { break }
             let replies = try await client.pipeline(ids.map {
-                RedisCommand("HMGET", .string(runKey($0)), "flow", "createdAt", "cancelledAt", "nodes")
+                RedisCommand("HMGET", .string(runKey($0)), "flow", "createdAt", "cancelledAt", "nodes", "schedule")
             })
             for (id, reply) in zip(ids, replies) {
                 let values = reply.array ?? []
-                guard values.count == 4, let name = values[0].string else { continue }
+                guard values.count == 5, let name = values[0].string else { continue }
                 if let flow, flow != name { continue }
                 let nodeCount = values[3].string.flatMap { try? JSONValue.parse($0) }?.arrayValue?.count ?? 0
                 summaries.append(FlowRunSummary(id: id, flow: name, createdAt: values[1].string.flatMap { Int64($0) } ?? 0,
-                                                cancelledAt: values[2].string.flatMap { Int64($0) }, nodeCount: nodeCount))
+                                                cancelledAt: values[2].string.flatMap { Int64($0) }, nodeCount: nodeCount,
+                                                schedule: values[4].string))
                 if summaries.count == limit { break }
             }
             start += page

@@ -169,6 +169,9 @@ public struct FlowRunSummary: Sendable, Equatable {
     public let cancelledAt: Int64?
     /// How many nodes it has.
     public let nodeCount: Int
+    /// The flow schedule that fired it (see ``FlowProducer/scheduleFlow(_:definition:repeat:queue:)``), or `nil`
+    /// for a run submitted otherwise.
+    public var schedule: String? = nil
 }
 
 /// What ``FlowProducer/submit(_:runId:)`` did.
