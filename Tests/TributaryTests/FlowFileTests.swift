@@ -264,7 +264,7 @@ struct FlowFileShippedTests {
     func examplesCompile() throws {
         let files = try Self.flowFiles()
         #expect(files.map(\.lastPathComponent) == ["conditional.json", "diamond.json", "failure-policies.json", "fan-in.json",
-                                                   "hello.json", "map-reduce.json"])
+                                                   "hello.json", "map-reduce.json", "nightly.json"])
         for file in files {
             let plan = try FlowCompiler.compile(contentsOfFile: file.path)
             #expect(!plan.nodes.isEmpty)
