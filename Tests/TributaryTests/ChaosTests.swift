@@ -10,7 +10,7 @@ import Testing
 /// the result was stored makes the job run again), that nothing is left active or in no list (the doctor), and
 /// that the fan-in saw every input.
 ///
-/// CI runs short versions. The long version is one command: `bash scripts/chaos.sh` (50 kills, 60 nodes, more
+/// CI runs short versions. The long version is one command: `bash scripts/chaos.sh` (50 kills, 200 nodes, more
 /// restarts and rounds; `TRIBUTARY_CHAOS_KILLS`, `TRIBUTARY_CHAOS_NODES`, `TRIBUTARY_CHAOS_ROUNDS` tune it).
 @Suite("Chaos", .serialized)
 struct ChaosTests {
