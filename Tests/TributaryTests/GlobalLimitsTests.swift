@@ -110,6 +110,30 @@ struct GlobalLimitsTests {
         }
     }
 
+    @Test("after a RateLimitError every slot of the worker holds off, even without a limiter (BullMQ's limitUntil)")
+    func handBackHoldsEverySlot() async throws {
+        try await withQueue { queue, client, _ in
+            let calls = Counter()
+            let worker = try Worker(queue: "jobs", client: client, options: .init(concurrency: 2)) { job in
+                if job.name == "a", calls.increment() == 1 {
+                    // Due in 300 ms, when the other slot is free and the hold has begun.
+                    try await queue.add("b", options: .init(delay: .milliseconds(300)))
+                    try await job.rateLimitQueue(for: .seconds(2))
+                }
+                return .null
+            }
+            let a = try await queue.add("a")
+            try await running([worker]) { () async throws in
+                #expect(try await eventually(.seconds(30)) { try await queue.getJobCounts().completed == 2 })
+            }
+            let jobs = try await queue.getJobs([.completed])
+            let firstTake = try #require(try await queue.getJob(a.id)?.timestamp)
+            let b = try #require(jobs.first { $0.name == "b" }?.processedOn)
+            // Without the hold the free slot takes b about 300 ms after a was added.
+            #expect(b - firstTake >= 1500, "b taken \(b - firstTake) ms after a was added")
+        }
+    }
+
     @Test("rateLimit sets the limiter key as BullMQ does; getRateLimitTtl and removeRateLimitKey read and end it")
     func limiterKey() async throws {
         try await withQueue { queue, client, _ in

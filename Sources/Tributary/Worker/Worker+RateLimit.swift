@@ -1,6 +1,6 @@
 /// Throw from a handler when the work hit a rate limit (an outside service said "too many requests"): the worker
 /// puts the job back at the front of the wait list without using an attempt, as BullMQ's
-/// `Worker.RateLimitError` does, and the slot waits until the queue's rate-limit window ends. Set the window first
+/// `Worker.RateLimitError` does, and every slot of the worker waits until the queue's rate-limit window ends. Set the window first
 /// with ``Queue/rateLimit(_:)`` or ``Worker/rateLimit(_:)``, or in one step with ``Job/rateLimitQueue(for:)``.
 public struct RateLimitError: Error, Sendable, CustomStringConvertible {
     public init() {}
@@ -32,6 +32,29 @@ extension Worker {
             eventSink.yield(.lockLost(jobId: job.id))
             throw QueueError(.jobNotInState, "job \(job.id) could not go back to wait: its lock was lost")
         default: return .milliseconds(Swift.max(code, 0))
+        }
+    }
+
+    /// Holds every slot of this worker for `wait` (a handler threw ``RateLimitError``), as BullMQ's worker-wide
+    /// `limitUntil` does.
+    func holdSlots(for wait: Duration) {
+        let until = ContinuousClock.now + wait
+        state.withLockedValue { state in
+            if let current = state.rateLimitedUntil, current > until { return }
+            state.rateLimitedUntil = until
+        }
+    }
+
+    /// What is left of a hold set by ``holdSlots(for:)``, or `nil`.
+    func remainingRateLimitHold() -> Duration? {
+        state.withLockedValue { state in
+            guard let until = state.rateLimitedUntil else { return nil }
+            let left = until - ContinuousClock.now
+            if left <= .zero {
+                state.rateLimitedUntil = nil
+                return nil
+            }
+            return left
         }
     }
 

@@ -68,6 +68,8 @@ public final class Worker: Service, Sendable {
         /// Called when run() has returned.
         var finishedWaiters: [CheckedContinuation<Void, Never>] = []
         var finished = false
+        /// Set when a handler threw RateLimitError: no slot takes a job before then (BullMQ's `limitUntil`).
+        var rateLimitedUntil: ContinuousClock.Instant?
     }
 
     /// Creates a worker that runs `handler` on every job (except jobs whose name has a handler of its own, see
@@ -289,6 +291,10 @@ public final class Worker: Service, Sendable {
 
     /// Takes the next job, or waits for work and returns `nil`.
     private func takeJob() async throws -> Job? {
+        if let hold = remainingRateLimitHold() {
+            await waitOutRateLimit(hold)
+            return nil
+        }
         let token = nextToken()
         let reply = try await client.run(
             QueueScripts.moveToActive.script, keys: QueueScripts.moveToActive.keys(for: keys),
