@@ -116,9 +116,9 @@ struct GlobalLimitsTests {
             let calls = Counter()
             let worker = try Worker(queue: "jobs", client: client, options: .init(concurrency: 2)) { job in
                 if job.name == "a", calls.increment() == 1 {
-                    // Due in 300 ms, when the other slot is free and the hold has begun.
-                    try await queue.add("b", options: .init(delay: .milliseconds(300)))
-                    try await job.rateLimitQueue(for: .seconds(2))
+                    // Due in 1 s, when the other slot is free and the hold has begun.
+                    try await queue.add("b", options: .init(delay: .seconds(1)))
+                    try await job.rateLimitQueue(for: .seconds(3))
                 }
                 return .null
             }
@@ -129,8 +129,8 @@ struct GlobalLimitsTests {
             let jobs = try await queue.getJobs([.completed])
             let firstTake = try #require(try await queue.getJob(a.id)?.timestamp)
             let b = try #require(jobs.first { $0.name == "b" }?.processedOn)
-            // Without the hold the free slot takes b about 300 ms after a was added.
-            #expect(b - firstTake >= 1500, "b taken \(b - firstTake) ms after a was added")
+            // Without the hold the free slot takes b about 1 s after a was added; with it, after 3 s.
+            #expect(b - firstTake >= 2500, "b taken \(b - firstTake) ms after a was added")
         }
     }
 

@@ -200,7 +200,8 @@ extension Worker {
     private func finish(_ job: Job, token: String, target: String, value: String, stacktrace: String) async throws -> Job? {
         let retention = target == "completed" ? job.options.removeOnComplete : job.options.removeOnFail
         let (keepCount, keepAge) = retention.scriptArguments
-        let fetchNext = !isClosing && !isPaused
+        // No fetch while a RateLimitError hold is on: the slot waits it out in takeJob.
+        let fetchNext = !isClosing && !isPaused && remainingRateLimitHold() == nil
         // The next job is locked with the same token, as BullMQ does; locks are per job key.
         let fetch = fetchArguments(token: token)
         let reply = try await client.run(

@@ -18,17 +18,24 @@ extension Worker {
     /// Puts a job whose handler threw ``RateLimitError`` back in wait (moveJobFromActiveToWait.lua) and returns
     /// how long the rate limit still holds.
     func handBack(_ job: Job, token: String) async throws -> Duration {
+        // Held from before the job is back in wait, so that no other slot of this worker takes it again before the
+        // limit's remaining time is known.
+        holdSlots(for: .seconds(5))
         let script = QueueScripts.moveJobFromActiveToWait
         let reply = try await client.run(
             script.script, keys: script.keys(for: keys),
             arguments: [.string(keys.jobKeyPrefix), .string(job.id), .string(token)])
         forget(job, token: token)
         guard let code = reply.int else {
+            holdSlots(for: .zero)
             throw QueueError(.unexpectedScriptResult, "moveJobFromActiveToWait returned \(reply) for job \(job.id)")
         }
         switch code {
-        case -1: throw QueueError(.jobNotFound, "job \(job.id) could not go back to wait: it no longer exists")
+        case -1:
+            holdSlots(for: .zero)
+            throw QueueError(.jobNotFound, "job \(job.id) could not go back to wait: it no longer exists")
         case -2, -6:
+            holdSlots(for: .zero)
             eventSink.yield(.lockLost(jobId: job.id))
             throw QueueError(.jobNotInState, "job \(job.id) could not go back to wait: its lock was lost")
         default: return .milliseconds(Swift.max(code, 0))
@@ -36,13 +43,10 @@ extension Worker {
     }
 
     /// Holds every slot of this worker for `wait` (a handler threw ``RateLimitError``), as BullMQ's worker-wide
-    /// `limitUntil` does.
+    /// `limitUntil` does; replaces any hold set before.
     func holdSlots(for wait: Duration) {
         let until = ContinuousClock.now + wait
-        state.withLockedValue { state in
-            if let current = state.rateLimitedUntil, current > until { return }
-            state.rateLimitedUntil = until
-        }
+        state.withLockedValue { $0.rateLimitedUntil = until }
     }
 
     /// What is left of a hold set by ``holdSlots(for:)``, or `nil`.
