@@ -77,7 +77,8 @@ extension Queue {
     /// Holds every worker of the queue for `duration` (BullMQ's `rateLimit`): the limiter key is set to a count no
     /// limit reaches, expiring after `duration`. As in BullMQ, workers honour it only when a rate limit applies to
     /// them (their own limiter, or a global rate limit). A handler that hit an outside service's limit calls this,
-    /// then throws ``RateLimitError`` to hand its job back without using an attempt.
+    /// then throws ``RateLimitError`` to hand its job back without using an attempt; its own worker then holds
+    /// all its slots for the remaining time, whatever limits apply.
     public func rateLimit(_ duration: Duration) async throws {
         let milliseconds = Swift.max(duration.milliseconds, 1)
         _ = try await client.send(RedisCommand(
