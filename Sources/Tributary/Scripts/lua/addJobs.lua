@@ -74,7 +74,8 @@ local prefix, count = ARGV[1], tonumber(ARGV[2])
 local cap, blocked
 
 local perJob = 15
-local existing = {}       -- parents and guards known to exist: nothing in this call deletes keys
+local existing = {}       -- parents and guards known to exist (a deduplication `replace` deletes only a delayed job,
+                          -- which is no parent waiting for children)
 
 local function exists(key)
   if existing[key] then return true end
