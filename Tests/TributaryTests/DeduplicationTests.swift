@@ -12,16 +12,7 @@ struct DeduplicationTests {
     }
 
     private func running<T>(_ worker: Worker, _ body: () async throws -> T) async throws -> T {
-        let runner = Task { try await worker.run() }
-        do {
-            let result = try await body()
-            await worker.close(timeout: .seconds(10))
-            try await runner.value
-            return result
-        } catch {
-            await worker.close(force: true)
-            throw error
-        }
+        try await whileRunning([worker], body)
     }
 
     @Test("a second add with the same id stores nothing and returns the holder, marked; key, deid, opts.de and event as BullMQ's")

@@ -6,16 +6,7 @@ import Testing
 @Suite("Global limits")
 struct GlobalLimitsTests {
     private func running<T>(_ workers: [Worker], _ body: () async throws -> T) async throws -> T {
-        let runners = workers.map { worker in Task { try await worker.run() } }
-        do {
-            let result = try await body()
-            for worker in workers { await worker.close(timeout: .seconds(10)) }
-            for runner in runners { try await runner.value }
-            return result
-        } catch {
-            for worker in workers { await worker.close(force: true) }
-            throw error
-        }
+        try await whileRunning(workers, body)
     }
 
     @Test("set, get and remove write BullMQ's meta fields concurrency, max and duration; bad values are refused")

@@ -7,16 +7,7 @@ import Testing
 struct WorkerTests {
     /// Runs `worker` while `body` runs, then closes it.
     private func running<T>(_ worker: Worker, _ body: () async throws -> T) async throws -> T {
-        let runner = Task { try await worker.run() }
-        do {
-            let result = try await body()
-            await worker.close(timeout: .seconds(5))
-            try await runner.value
-            return result
-        } catch {
-            await worker.close(force: true)
-            throw error
-        }
+        try await whileRunning([worker], closeTimeout: .seconds(5), body)
     }
 
     @Test("a job runs once; its hash gets returnvalue, finishedOn, atm and ats, as BullMQ stores them")

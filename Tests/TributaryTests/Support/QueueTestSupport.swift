@@ -36,3 +36,19 @@ func hashFields(_ client: RedisClient, _ key: String) async throws -> [String: S
         (flat[$0].string ?? "", flat[$0 + 1].string ?? "")
     })
 }
+
+/// Runs `workers` while `body` runs, then closes them: gracefully (up to `closeTimeout`) after `body` returns, at
+/// once when it throws.
+func whileRunning<T>(_ workers: [Worker], closeTimeout: Duration = .seconds(10),
+                     _ body: () async throws -> T) async throws -> T {
+    let runners = workers.map { worker in Task { try await worker.run() } }
+    do {
+        let result = try await body()
+        for worker in workers { await worker.close(timeout: closeTimeout) }
+        for runner in runners { try await runner.value }
+        return result
+    } catch {
+        for worker in workers { await worker.close(force: true) }
+        throw error
+    }
+}
