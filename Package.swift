@@ -1,6 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// scripts/install.sh writes Sources/tributary/Generated/BuildStamp.swift (the commit being built) and sets
+// TRIBUTARY_BUILD_STAMP=1 so that the CLI compiles it in; any other build reports the commit as "unknown".
+let buildStamp: [SwiftSetting] = Context.environment["TRIBUTARY_BUILD_STAMP"] == "1" ? [.define("TRIBUTARY_BUILD_STAMP")] : []
+
 let package = Package(
     name: "Tributary",
     products: [
@@ -14,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // `swift package generate-documentation` (scripts/docs.sh); a command plugin, not linked into anything.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,7 +55,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ]
+            ],
+            swiftSettings: buildStamp
         ),
         .executableTarget(
             name: "TributaryBenchmarks",

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # Installs what Tributary needs on Debian/Ubuntu, skipping what is already there. Safe to run repeatedly.
+# Sourced by the other scripts. Before sourcing, `setup_python=no` skips what only the tests and benchmarks need
+# (the Python venv with bullmq, systemd-analyze, PyYAML), and `setup_swift=no` does not require a Swift toolchain (installing a prebuilt binary).
 set -euo pipefail
+setup_python="${setup_python:-yes}"
+setup_swift="${setup_swift:-yes}"
 
 packages=(libhiredis-dev libjansson-dev redis-server redis-tools pkg-config openssl)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# The tests also check the deployment recipes: systemd-analyze (systemd) and PyYAML (python3-yaml).
+if [ "$setup_python" = yes ]; then
+    for package in systemd python3-yaml; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+fi
 # The Python interop peer (Tests/TributaryTests/Python) needs `python3 -m venv`, which Debian ships separately.
 venv_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.venv"
 bullmq_pin="3.4.4"
 venv_ready() {
     [ "$("$venv_dir/bin/python" -I -c 'from importlib.metadata import version; print(version("bullmq"))' 2>/dev/null)" = "$bullmq_pin" ]
 }
-if ! venv_ready && ! python3 -I -c 'import ensurepip, venv' >/dev/null 2>&1; then
+if [ "$setup_python" = yes ] && ! venv_ready && ! python3 -I -c 'import ensurepip, venv' >/dev/null 2>&1; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     missing+=(python3-venv)
 fi
@@ -31,9 +41,9 @@ if ! command -v swift >/dev/null 2>&1; then
         [ -x "$candidate/swift" ] && export PATH="$candidate:$PATH"
     done
 fi
-command -v swift >/dev/null 2>&1 || { echo "setup: Swift 6 is required (https://www.swift.org/install/linux/)" >&2; exit 1; }
+[ "$setup_swift" = no ] || command -v swift >/dev/null 2>&1 || { echo "setup: Swift 6 is required (https://www.swift.org/install/linux/)" >&2; exit 1; }
 
-if ! venv_ready; then
+if [ "$setup_python" = yes ] && ! venv_ready; then
     echo "setup: creating .venv with bullmq==$bullmq_pin"
     venv_log="$(mktemp)"
     if ! { python3 -m venv --clear "$venv_dir" && "$venv_dir/bin/pip" install --quiet "bullmq==$bullmq_pin"; } >"$venv_log" 2>&1 \
@@ -46,4 +56,4 @@ if ! venv_ready; then
     rm -f "$venv_log"
 fi
 unset -f venv_ready
-unset venv_dir bullmq_pin venv_log
+unset venv_dir bullmq_pin venv_log setup_python setup_swift

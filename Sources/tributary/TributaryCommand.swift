@@ -26,7 +26,7 @@ struct TributaryCommand: AsyncParsableCommand {
             Exit codes: 0 ok, 1 operation failed, 2 invalid input or usage, 3 Redis unreachable or unusable, \
             4 not found, 5 `run --work` stopped by SIGINT/SIGTERM.
             """,
-        version: Tributary.version,
+        version: BuildInfo.versionDescription,
         subcommands: [
             ValidateCommand.self, RunCommand.self, FlowCommand.self, WorkerCommand.self, StatsCommand.self,
             JobCommand.self, QueueCommand.self, ScheduleCommand.self, ServerCommand.self, DoctorCommand.self,

@@ -43,9 +43,10 @@ enum CLIProcess {
     }
 
     /// Runs `tributary arguments` in `directory` to its end (killed after `timeout`), with stdin read from
-    /// `stdinFile` (default /dev/null).
+    /// `stdinFile` (default /dev/null). `executable` replaces the built `tributary` (an installed copy).
     static func run(_ arguments: [String], in directory: String, environment extra: [String: String] = [:],
-                    stdinFile: String = "/dev/null", timeout: Duration = .seconds(60)) async throws -> CLIResult {
+                    stdinFile: String = "/dev/null", timeout: Duration = .seconds(60),
+                    executable: String? = nil) async throws -> CLIResult {
         let outputs = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: outputs) }
         let stdout = open(outputs + "/stdout", O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
@@ -54,8 +55,8 @@ enum CLIProcess {
         let pid: pid_t
         do {
             defer { close(stdout); close(stderr); close(input) }
-            pid = try ChildProcess.spawn(path, arguments: arguments, stdin: input, stdout: stdout, stderr: stderr,
-                                         workingDirectory: directory, environment: environment(extra))
+            pid = try ChildProcess.spawn(executable ?? path, arguments: arguments, stdin: input, stdout: stdout,
+                                         stderr: stderr, workingDirectory: directory, environment: environment(extra))
         }
         let status = await waitForExit(pid, timeout: timeout) ?? {
             kill(pid, SIGKILL)
