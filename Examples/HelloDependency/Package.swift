@@ -1,0 +1,23 @@
+// swift-tools-version:6.1
+// A package of its own that uses Tributary as a dependency, the way an application would. Here the dependency is
+// this clone, by path; an application names the repository instead:
+//
+//     .package(url: "https://github.com/<owner>/tributary.git", from: "0.1.0"),
+//     ... dependencies: [.product(name: "Tributary", package: "tributary")]
+//
+// Build and run it (from this directory; it builds Tributary and its dependencies into ./.build):
+//
+//     swift run HelloDependency redis://127.0.0.1:6379
+import PackageDescription
+
+let package = Package(
+    name: "HelloDependency",
+    dependencies: [
+        .package(path: "../.."),
+    ],
+    targets: [
+        // "Tributary" by name: a path dependency's package identity is its directory's name, which differs
+        // between clones; the product's name does not.
+        .executableTarget(name: "HelloDependency", dependencies: ["Tributary"]),
+    ]
+)
