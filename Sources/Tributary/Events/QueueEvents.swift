@@ -47,6 +47,9 @@ public struct QueueEvents: AsyncSequence, Sendable {
     /// Creates a reader of the queue's events.
     ///
     /// - Parameters:
+    ///   - queue: the queue whose `events` stream is read.
+    ///   - client: the client to read with; each XREAD runs on a dedicated connection.
+    ///   - prefix: the queues' key prefix (`bull` by default).
     ///   - startingAfter: a stream id to read after; `nil` (the default) starts at the stream's current end.
     ///   - blockTimeout: how long one XREAD waits (BullMQ uses 10 s); the sequence simply reads again after it.
     public init(queue: String, client: RedisClient, prefix: String = "bull", startingAfter: String? = nil,
@@ -103,7 +106,9 @@ public struct QueueEvents: AsyncSequence, Sendable {
 
 /// A job ended in `failed` while someone waited for it to finish.
 public struct JobFailedError: Error, Sendable, CustomStringConvertible {
+    /// The id of the job that failed.
     public let jobId: String
+    /// The job's `failedReason`, as the worker recorded it.
     public let reason: String
     public var description: String { "job \(jobId) failed: \(reason)" }
 }

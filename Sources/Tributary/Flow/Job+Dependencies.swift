@@ -23,8 +23,10 @@ extension Job {
     /// This job's children by kind (BullMQ's `getDependencies`): completed ones with their return values, pending
     /// ones, ignored failures with their reasons, and failures that fail this job.
     ///
-    /// - Parameter pages: `nil` (or no kind set) reads every child of every kind in one atomic step; otherwise only
-    ///   the kinds given are read, one page each, and ``JobDependencies/nextPages`` says how to read on.
+    /// - Parameters:
+    ///   - pages: `nil` (or no kind set) reads every child of every kind in one atomic step; otherwise only the
+    ///     kinds given are read, one page each, and ``JobDependencies/nextPages`` says how to read on.
+    ///   - client: the client to read with; the worker's client when `nil` inside a handler.
     /// - Throws: ``QueueError`` `invalidOption` for a negative cursor or a count below 1; `jobNotInState` without a
     ///   client outside a handler.
     public func dependencies(_ pages: DependencyPages? = nil, client: RedisClient? = nil) async throws -> JobDependencies {

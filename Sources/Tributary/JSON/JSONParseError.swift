@@ -13,7 +13,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var position: Int
     /// jansson's explanation, e.g. `unexpected token near ','` or `duplicate object key near '"a"'`.
     public var message: String
-    /// A name for the input (typically a file path) supplied by the caller of ``JSONValue/parse(_:source:)``,
+    /// A name for the input (typically a file path) supplied by the caller of ``JSONValue/parse(_:source:)-(String,_)``,
     /// or `nil` for anonymous in-memory input.
     public var source: String?
 

@@ -35,7 +35,7 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses UTF-8 encoded JSON bytes into a value, with the same rules as ``parse(_:source:)``.
+    /// Parses UTF-8 encoded JSON bytes into a value, with the same rules as ``parse(_:source:)-(String,_)``.
     ///
     /// Bytes that are not valid UTF-8 are rejected (`unable to decode byte 0xff ...`).
     ///
@@ -51,7 +51,7 @@ extension JSONValue {
         return try result.get()
     }
 
-    /// Parses UTF-8 encoded JSON bytes in raw memory into a value, with the same rules as ``parse(_:source:)``.
+    /// Parses UTF-8 encoded JSON bytes in raw memory into a value, with the same rules as ``parse(_:source:)-(String,_)``.
     ///
     /// The memory is only read during the call.
     ///

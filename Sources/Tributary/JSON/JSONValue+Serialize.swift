@@ -18,7 +18,7 @@ extension JSONValue {
     ///   are written in the shorter exponent form (`1e+20`, `3.6893488147419103e+19` for 2^65), which every
     ///   reader takes as a double: JavaScript and Python read both forms as the same number, and older Tributary
     ///   versions (whose parser refused integers beyond 64 bits) can read it. So an integer beyond 64 bits
-    ///   written by Python (`2**70`), which ``parse(_:source:)`` reads as the nearest double, is written back as
+    ///   written by Python (`2**70`), which ``parse(_:source:)-(String,_)`` reads as the nearest double, is written back as
     ///   that double in its shortest form (`1.1805916207174113e+21`);
     /// - strings escape `"`, `\` and the control characters U+0000–U+001F (`\b`, `\t`, `\n`, `\f`, `\r`, otherwise
     ///   `\u00XX` in lowercase hex, e.g. `\u0000`); every other character, including non-ASCII, is emitted as raw

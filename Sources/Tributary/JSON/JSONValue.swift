@@ -1,7 +1,7 @@
 /// An immutable, order-preserving JSON document tree.
 ///
 /// `JSONValue` is the in-memory form of every JSON payload Tributary exchanges with BullMQ peers (job data, options,
-/// return values, flow definitions). Text is turned into a `JSONValue` with ``parse(_:)`` (backed by jansson) and back
+/// return values, flow definitions). Text is turned into a `JSONValue` with ``parse(_:source:)-(String,_)`` (backed by jansson) and back
 /// into text with ``serialized()`` / ``prettyPrinted(indent:)`` (written in Swift, formatting numbers the way
 /// JavaScript's `JSON.stringify` does).
 ///

@@ -231,9 +231,24 @@ public struct Job: Sendable {
 }
 
 /// Where a job is in its life.
+///
+/// The raw values are BullMQ's state names, as `getState` returns them.
 public enum JobState: String, Sendable, CaseIterable {
-    case waiting, active, delayed, prioritized, completed, failed
+    /// In the `wait` list (or `paused`), ready for a worker.
+    case waiting
+    /// Taken by a worker, locked while its handler runs.
+    case active
+    /// In the `delayed` set until its time comes (a `delay` option, or a retry's backoff).
+    case delayed
+    /// In the `prioritized` set, ready for a worker in priority order.
+    case prioritized
+    /// Finished with a result (`returnvalue`).
+    case completed
+    /// Failed for good, with a `failedReason`.
+    case failed
+    /// A dependent waiting in `waiting-children` for the jobs it needs.
     case waitingChildren = "waiting-children"
+    /// In no state list: the job does not exist, or is in a list BullMQ does not name (a map item held back).
     case unknown
 }
 

@@ -42,6 +42,7 @@ extension Queue {
     /// `returnvalue`), as BullMQ's `job.retry()` does. Emits `waiting` (prev = failed or completed).
     ///
     /// - Parameters:
+    ///   - id: the job's id.
     ///   - state: `.failed` (the default) or `.completed`: the set the job must be in.
     ///   - resetAttemptsMade: also reset `attemptsMade` (`atm`), so the job gets all its attempts again.
     ///   - resetAttemptsStarted: also reset `attemptsStarted` (`ats`).
@@ -100,7 +101,10 @@ extension Queue {
 
     /// Appends a line to a job's log (the `<job key>:logs` list).
     ///
-    /// - Parameter keepLogs: keep only the newest this many lines; 0 keeps all.
+    /// - Parameters:
+    ///   - id: the job's id.
+    ///   - line: the text to append.
+    ///   - keepLogs: keep only the newest this many lines; 0 keeps all.
     /// - Returns: how many lines the log holds now.
     /// - Throws: ``QueueError`` `jobNotFound`; `invalidOption` for a negative `keepLogs`.
     @discardableResult

@@ -2,8 +2,11 @@ import Logging
 
 /// A job to add: its name, data and options.
 public struct JobRequest: Sendable {
+    /// The job's name, which workers route on (BullMQ's `name`).
     public var name: String
+    /// The job's data, stored as JSON.
     public var data: JSONValue
+    /// Attempts, backoff, delay, priority, job id, retention and the other BullMQ options.
     public var options: JobOptions
 
     /// Creates a request.
@@ -270,11 +273,18 @@ public struct JobCounts: Sendable, Hashable {
     /// The count of one state.
     public subscript(state: JobState) -> Int { counts[state, default: 0] }
 
+    /// Jobs in `wait` (and `paused`).
     public var waiting: Int { self[.waiting] }
+    /// Jobs being processed.
     public var active: Int { self[.active] }
+    /// Jobs waiting for their delay or backoff.
     public var delayed: Int { self[.delayed] }
+    /// Jobs ready in priority order.
     public var prioritized: Int { self[.prioritized] }
+    /// Jobs kept in `completed`.
     public var completed: Int { self[.completed] }
+    /// Jobs kept in `failed`.
     public var failed: Int { self[.failed] }
+    /// Dependents waiting for their children.
     public var waitingChildren: Int { self[.waitingChildren] }
 }

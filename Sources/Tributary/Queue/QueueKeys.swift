@@ -2,9 +2,38 @@
 public struct QueueKeys: Sendable, Hashable {
     /// The kinds of per-queue keys (the `<type>` part).
     public enum Kind: String, Sendable, CaseIterable {
-        case wait, paused, active, prioritized, delayed, completed, failed, id, meta, events, marker, stalled, limiter
+        /// The list of job ids ready for a worker.
+        case wait
+        /// The legacy list of waiting jobs of a paused queue; resuming moves what a BullMQ producer left there to
+        /// `wait`.
+        case paused
+        /// The list of job ids being processed.
+        case active
+        /// The sorted set of ready jobs by priority.
+        case prioritized
+        /// The sorted set of delayed jobs by the time they are due.
+        case delayed
+        /// The sorted set of completed jobs by finish time.
+        case completed
+        /// The sorted set of failed jobs by finish time.
+        case failed
+        /// The counter that gives jobs without a custom id their id.
+        case id
+        /// The queue's settings hash (`paused`, `opts.maxLenEvents`, …).
+        case meta
+        /// The queue's events stream.
+        case events
+        /// The wake-up marker that idle workers block on.
+        case marker
+        /// The set of active jobs the next stalled check looks at.
+        case stalled
+        /// The rate limiter's counter.
+        case limiter
+        /// The counter that keeps jobs of equal priority in insertion order.
         case priorityCounter = "pc"
+        /// The sorted set of dependents waiting for their children.
         case waitingChildren = "waiting-children"
+        /// The key that lets one stalled check run per interval across all workers.
         case stalledCheck = "stalled-check"
         /// Job schedulers: a ZSET of scheduler id → next slot (ms); each scheduler's settings are in the hash
         /// `<prefix>:<queue>:repeat:<id>` (see ``QueueKeys/jobScheduler(_:)``).

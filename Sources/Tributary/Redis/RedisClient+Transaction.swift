@@ -6,9 +6,11 @@ extension RedisClient {
     /// EXEC (Redis has no rollback: the other commands did run), this throws ``RedisClientError`` with code
     /// `transactionFailed`, naming the command's position and the server's message.
     ///
-    /// - Parameter scripts: scripts that commands in the transaction run with EVALSHA. Each is loaded with
-    ///   SCRIPT LOAD inside the same MULTI, before the commands, so a server that lost its script cache (restart,
-    ///   SCRIPT FLUSH) cannot make an EVALSHA fail halfway through the transaction.
+    /// - Parameters:
+    ///   - commands: the commands, run in order.
+    ///   - scripts: scripts that commands in the transaction run with EVALSHA. Each is loaded with SCRIPT LOAD
+    ///     inside the same MULTI, before the commands, so a server that lost its script cache (restart, SCRIPT
+    ///     FLUSH) cannot make an EVALSHA fail halfway through the transaction.
     @discardableResult
     public func transaction(_ commands: [RedisCommand], scripts: [RedisScript] = []) async throws -> [RESPValue] {
         let loads = Set(scripts).sorted { $0.sha1 < $1.sha1 }.map(\.loadCommand)

@@ -2,9 +2,13 @@ import NIOCore
 
 /// One argument of a Redis command: text, raw bytes or a number, sent as a RESP bulk string.
 public enum RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    /// Text, sent as its UTF-8 bytes.
     case string(String)
+    /// Raw bytes, sent as they are.
     case bytes([UInt8])
+    /// An integer, sent in decimal.
     case integer(Int64)
+    /// A number, sent as Swift's `description` writes it (`1.5`, `0.1`).
     case double(Double)
 
     public init(stringLiteral value: String) { self = .string(value) }

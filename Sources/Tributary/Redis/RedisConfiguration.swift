@@ -14,7 +14,9 @@ import NIOSSL
 public struct RedisConfiguration: Sendable {
     /// A server address.
     public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+        /// A host name or IP address and a port.
         case tcp(host: String, port: Int)
+        /// The path of a unix domain socket.
         case unixSocket(path: String)
 
         public var description: String {

@@ -107,8 +107,10 @@ public struct CommandStep: Sendable {
     /// Runs the job's command and returns its result. Call it from a worker's handler (the job's log is written
     /// through the worker); outside one, nothing is logged.
     ///
-    /// - Parameter inputs: the results of the nodes this one needs, by node id; ``Job/inputs`` (which the worker
-    ///   fills for flow-run nodes) when `nil`.
+    /// - Parameters:
+    ///   - job: a command step's job (one with a `command` field).
+    ///   - inputs: the results of the nodes this one needs, by node id; ``Job/inputs`` (which the worker fills for
+    ///     flow-run nodes) when `nil`.
     /// - Throws: ``CommandStepError`` when the command cannot start, exits non-zero, times out or writes too much;
     ///   ``UnrecoverableError`` when the job is not a command step or its command field is invalid;
     ///   `CancellationError` when the calling task is cancelled (the command is killed first).

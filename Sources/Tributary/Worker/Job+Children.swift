@@ -26,12 +26,16 @@ extension Job {
     /// Adds a child to this running job: the child's completion records its return value in this job's
     /// `:processed` hash, as for a child added by ``FlowProducer``. Works inside a worker's handler.
     ///
-    /// - Parameter queue: the child's queue (under this job's prefix); this job's queue by default.
     /// A custom `jobId` that exists already is handled as BullMQ handles it: the existing job becomes this job's
     /// child when it has no parent (or already has this one): pending if it has not completed, otherwise its
     /// return value is recorded as this job's child value at once. If it is the child of another job that still
     /// exists, nothing changes and `parentCannotBeReplaced` is thrown.
     ///
+    /// - Parameters:
+    ///   - name: the child's job name.
+    ///   - data: the child's data.
+    ///   - queue: the child's queue (under this job's prefix); this job's queue by default.
+    ///   - options: the child's options; a `jobId` is handled as described above.
     /// - Returns: the child as added (for an existing job, the snapshot describes the request, not the stored job).
     /// - Throws: ``QueueError`` `invalidQueueName`, `invalidOption` before anything is stored; `parentNotFound` when
     ///   this job no longer exists; `parentCannotBeReplaced` (see above); `jobNotInState` outside a handler.

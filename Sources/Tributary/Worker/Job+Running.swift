@@ -14,7 +14,9 @@ final class JobHandle: Sendable {
 /// Thrown by ``Job/moveToDelayed(by:)`` once the job is in the delayed set: let it propagate out of the handler,
 /// and the worker leaves the job where it is (no completion, no failure, no attempt counted).
 public struct DelayedError: Error, Sendable, CustomStringConvertible {
+    /// The id of the job that was moved.
     public let jobId: String
+    /// When the job is due again, in milliseconds since 1970 (its score in the delayed set).
     public let readyAt: Int64
     public var description: String { "job \(jobId) was moved to delayed until \(readyAt)" }
 }

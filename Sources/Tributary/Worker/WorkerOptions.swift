@@ -2,8 +2,11 @@
 public struct WorkerOptions: Sendable {
     /// A rate limit: at most `max` jobs started per `duration`, across every worker of the queue.
     public struct RateLimit: Sendable, Hashable {
+        /// The most jobs started per window.
         public var max: Int
+        /// The window.
         public var duration: Duration
+        /// A limit of `max` jobs per `duration`.
         public init(max: Int, duration: Duration) {
             self.max = max
             self.duration = duration
@@ -48,7 +51,9 @@ public struct WorkerOptions: Sendable {
 
 /// Throw this from a handler to fail the job at once, skipping any attempts left.
 public struct UnrecoverableError: Error, Sendable, CustomStringConvertible {
+    /// The reason stored as the job's `failedReason`.
     public let message: String
+    /// An error whose `message` becomes the job's failure reason.
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }

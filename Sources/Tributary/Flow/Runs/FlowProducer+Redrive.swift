@@ -66,8 +66,9 @@ extension FlowProducer {
     /// on one read caught between two states.
     ///
     /// - Parameters:
-    ///   - timeout: give up after this long (``FlowRunWaitTimeout`` carries the run as last read);
-    ///     `nil` waits until the calling task is cancelled.
+    ///   - runId: the run to wait for.
+    ///   - timeout: give up after this long (``FlowRunWaitTimeout`` carries the run as last read); `nil` waits
+    ///     until the calling task is cancelled.
     ///   - detail: how much of each job the returned run carries (while waiting, only summaries are read).
     /// - Throws: ``QueueError`` `runNotFound` (also when the run disappears); ``FlowRunWaitTimeout``;
     ///   `CancellationError`.

@@ -57,8 +57,10 @@ public struct FlowRunView: Sendable {
 
     /// A view of a run.
     ///
-    /// - Parameter maps: the progress of the run's map nodes, by node id (``FlowProducer/mapProgress(of:items:)``);
-    ///   a map node's label then carries its item count (`convert ×1000`).
+    /// - Parameters:
+    ///   - run: the run, as ``FlowProducer/getFlowRun(_:)`` read it.
+    ///   - maps: the progress of the run's map nodes, by node id (``FlowProducer/mapProgress(of:items:)``); a map
+    ///     node's label then carries its item count (`convert ×1000`).
     public init(run: FlowRun, maps: [String: MapProgress] = [:]) {
         self.init(title: "run \(run.id) (flow \(run.flow)): \(run.status.rawValue)", status: run.status,
                   createdAt: run.createdAt, runId: run.id, roots: run.roots,

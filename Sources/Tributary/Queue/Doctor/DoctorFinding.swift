@@ -80,7 +80,7 @@ public struct DoctorFinding: Sendable, Equatable, Hashable {
     }
 }
 
-/// What ``QueueDoctor/examine(queues:)`` found.
+/// What ``QueueDoctor/examine(queues:progress:)`` found.
 public struct DoctorReport: Sendable {
     /// The queues examined.
     public let queues: [String]

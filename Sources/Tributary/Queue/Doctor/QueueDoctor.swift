@@ -32,7 +32,9 @@ public struct QueueDoctor: Sendable {
 
     /// Examines the named queues (every queue under the prefix when `nil`) and the prefix's flow runs.
     ///
-    /// - Parameter progress: called with a line of text as each queue is examined.
+    /// - Parameters:
+    ///   - queues: the queues to examine; every queue found under the prefix when `nil`.
+    ///   - progress: called with a line of text as each queue is examined.
     public func examine(queues: [String]? = nil,
                         progress: (@Sendable (String) -> Void)? = nil) async throws -> DoctorReport {
         let names: [String]
