@@ -1,8 +1,8 @@
 /// Tributary: flow/DAG orchestration on Redis, wire-compatible with BullMQ.
 ///
-/// This module currently provides the foundation layer: a pipelining Redis client built on SwiftNIO with
-/// hiredis as its RESP reader (``RedisClient``), and a JSON value type parsed by jansson (``JSONValue``).
+/// The module's entry points are ``RedisClient`` (the connection), ``Queue`` and ``Worker`` (BullMQ's jobs),
+/// ``FlowCompiler`` and ``FlowProducer`` (flows and runs); see the documentation's "Getting started".
 public enum Tributary {
-    /// The version of the Tributary library and CLI.
+    /// The version of the Tributary library and CLI, following semantic versioning (see CHANGELOG.md).
     public static let version = "0.1.0"
 }
