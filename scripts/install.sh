@@ -2,26 +2,29 @@
 # Installs the `tributary` CLI and its shell completions under a prefix (default /usr/local), or removes them.
 # Safe to run repeatedly: a second run replaces the same files.
 #
-#   bash scripts/install.sh [--prefix DIR] [--configuration release|debug] [--binary PATH] [--uninstall]
+#   bash scripts/install.sh [--prefix DIR] [--configuration release|debug] [--binary PATH] [--keep-debug-info]
+#   bash scripts/install.sh [--prefix DIR] --uninstall
 #
 # It installs the missing apt packages (as scripts/setup.sh does, without the test-only Python venv), builds
-# `tributary` in release with the Swift runtime linked in statically, and installs:
+# `tributary` in release with the Swift runtime linked in statically, strips its debug information (the symbol
+# table stays, so crash backtraces still name functions; --keep-debug-info keeps it all), and installs:
 #   PREFIX/bin/tributary
 #   PREFIX/share/bash-completion/completions/tributary
 #   PREFIX/share/zsh/site-functions/_tributary
 #   PREFIX/share/fish/vendor_completions.d/tributary.fish
 # `tributary --version` then names the commit it was built from (TRIBUTARY_COMMIT overrides it; "unknown" in a
 # copy without .git). sudo is used for the copy when PREFIX is not writable. --binary installs an already built
-# executable instead of building one (packaging, and the test that checks this script).
+# executable as it is, instead of building one (packaging, and the test that checks this script).
 set -euo pipefail
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 fail() { echo "install: $*" >&2; exit 2; }
 
 prefix=/usr/local
 configuration=release
 binary=""
 uninstall=no
+strip_debug=yes
 while (($#)); do
     case "$1" in
         --prefix) (($# >= 2)) || fail "--prefix needs a directory"; prefix="$2"; shift 2 ;;
@@ -32,6 +35,7 @@ while (($#)); do
         --binary) (($# >= 2)) || fail "--binary needs a path"; binary="$2"; shift 2 ;;
         --binary=*) binary="${1#*=}"; shift ;;
         --uninstall) uninstall=yes; shift ;;
+        --keep-debug-info) strip_debug=no; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; fail "unknown option '$1'" ;;
     esac
@@ -76,6 +80,7 @@ fi
 setup_python=no
 if [ -n "$binary" ]; then
     setup_swift=no
+    strip_debug=no
 fi
 source "$root/scripts/setup.sh"
 
@@ -104,6 +109,7 @@ enum BuildStamp {
     binary="$(TRIBUTARY_BUILD_STAMP=1 "${build[@]}" --show-bin-path)/tributary"
 fi
 [ -x "$binary" ] || fail "$binary is not an executable"
+[ "$configuration" = release ] || strip_debug=no
 
 # Completions come from the binary itself (swift-argument-parser), written to temporary files first so that a
 # failure leaves the previous installation as it was.
@@ -117,6 +123,14 @@ done
 "${as_owner[@]}" install -d -m 0755 "$(dirname "$bin_file")" "$(dirname "$bash_file")" "$(dirname "$zsh_file")" "$(dirname "$fish_file")"
 # A new inode: a running tributary keeps its old file, and nothing sees a half-written one.
 "${as_owner[@]}" install -m 0755 "$binary" "$bin_file.new"
+if [ "$strip_debug" = yes ]; then
+    stripper="$(command -v strip || command -v llvm-strip || true)"
+    if [ -n "$stripper" ]; then
+        "${as_owner[@]}" "$stripper" --strip-debug "$bin_file.new"
+    else
+        echo "note: no strip tool found; the binary keeps its debug information"
+    fi
+fi
 "${as_owner[@]}" mv -f "$bin_file.new" "$bin_file"
 "${as_owner[@]}" install -m 0644 "$staging/bash" "$bash_file"
 "${as_owner[@]}" install -m 0644 "$staging/zsh" "$zsh_file"
