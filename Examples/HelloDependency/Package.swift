@@ -10,14 +10,19 @@
 //     swift run HelloDependency redis://127.0.0.1:6379
 import PackageDescription
 
+// A path dependency's package identity is the name of its directory, lowercased, which differs between clones
+// (`tributary`, `tributary-main`, …): take it from this package's own location, two levels down.
+let tributaryIdentity = Context.packageDirectory.split(separator: "/").dropLast(2).last.map { $0.lowercased() } ?? "tributary"
+
 let package = Package(
     name: "HelloDependency",
     dependencies: [
         .package(path: "../.."),
     ],
     targets: [
-        // "Tributary" by name: a path dependency's package identity is its directory's name, which differs
-        // between clones; the product's name does not.
-        .executableTarget(name: "HelloDependency", dependencies: ["Tributary"]),
+        .executableTarget(
+            name: "HelloDependency",
+            dependencies: [.product(name: "Tributary", package: tributaryIdentity)]
+        ),
     ]
 )
