@@ -183,9 +183,12 @@ public struct RedisLockError: Error, Sendable, CustomStringConvertible {
         public static let invalidTTL = Code("invalidTTL")
     }
 
+    /// What went wrong, for a program to match on.
     public let code: Code
+    /// What went wrong, for a person.
     public let message: String
 
+    /// An error with a code and a message.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

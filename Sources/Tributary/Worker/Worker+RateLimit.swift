@@ -3,6 +3,7 @@
 /// `Worker.RateLimitError` does, and every slot of the worker waits until the queue's rate-limit window ends. Set the window first
 /// with ``Queue/rateLimit(_:)`` or ``Worker/rateLimit(_:)``, or in one step with ``Job/rateLimitQueue(for:)``.
 public struct RateLimitError: Error, Sendable, CustomStringConvertible {
+    /// The error to throw; it carries nothing, the queue's rate-limit window says how long to wait.
     public init() {}
     public var description: String { "rate limit reached: the job goes back to wait" }
 }

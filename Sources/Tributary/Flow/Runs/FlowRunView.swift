@@ -58,7 +58,7 @@ public struct FlowRunView: Sendable {
     /// A view of a run.
     ///
     /// - Parameters:
-    ///   - run: the run, as ``FlowProducer/getFlowRun(_:)`` read it.
+    ///   - run: the run, as ``FlowProducer/getFlowRun(_:jobs:)`` read it.
     ///   - maps: the progress of the run's map nodes, by node id (``FlowProducer/mapProgress(of:items:)``); a map
     ///     node's label then carries its item count (`convert ×1000`).
     public init(run: FlowRun, maps: [String: MapProgress] = [:]) {
