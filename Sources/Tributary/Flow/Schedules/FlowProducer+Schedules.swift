@@ -15,7 +15,11 @@ extension FlowProducer {
     /// try await producer.scheduleFlow("nightly", definition: definition, repeat: .cron("0 2 * * *", timeZone: "Europe/Berlin"))
     /// ```
     ///
-    /// - Parameter definition: a flow file's JSON (either format); its `"schedule"` key, if any, is ignored here.
+    /// - Parameters:
+    ///   - name: the schedule's id (non-empty, without ':' or '@'); it prefixes the run ids.
+    ///   - definition: a flow file's JSON (either format); its `"schedule"` key, if any, is ignored here.
+    ///   - options: when the flow runs (``RepeatOptions``: a cron pattern with a time zone, or an interval).
+    ///   - queue: the queue that holds the schedule; the queue of the flow's first node when `nil`.
     /// - Returns: the queue the schedule lives on.
     /// - Throws: ``FlowFileError`` when the flow has problems; ``QueueError`` for bad timing options.
     @discardableResult
