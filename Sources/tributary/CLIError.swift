@@ -37,7 +37,7 @@ struct CLIError: Error, CustomStringConvertible {
             let status: ExitStatus
             switch error.code {
             case .jobNotFound, .runNotFound: status = .notFound
-            case .invalidOption, .invalidQueueName, .invalidData: status = .invalidInput
+            case .invalidOption, .invalidQueueName, .invalidData, .limitExceeded: status = .invalidInput
             default: status = .failed
             }
             return CLIError(error.message, status: status)
@@ -50,6 +50,10 @@ struct CLIError: Error, CustomStringConvertible {
             return CLIError(error.description, status: unavailable.contains(error.code) ? .redisUnavailable : .failed)
         case let error as RedisServerError:
             let unavailable = ["NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "MASTERDOWN"].contains(error.code)
+            if error.code == "NOPERM" {
+                return CLIError("Redis refused a command: the user lacks the permission (\(error.message)); see "
+                    + "\"Least-privilege Redis users\" in docs/production.md for the rights each role needs", status: .redisUnavailable)
+            }
             return CLIError("Redis replied: \(error.message)", status: unavailable ? .redisUnavailable : .failed)
         case let error as JSONParseError:
             return CLIError("\(error)", status: .invalidInput)

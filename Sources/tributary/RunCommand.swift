@@ -56,6 +56,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var following: RunFollowOptions
 
+    @OptionGroup(title: "Limits (refused before anything is stored)") var limits: LimitOptions
+
     @OptionGroup var output: JSONOutputOption
 
     func validate() throws {
@@ -83,7 +85,7 @@ struct RunCommand: AsyncParsableCommand {
 
     private func submitAndFollow(_ plan: FlowPlan, prefix: String, configuration: RedisConfiguration,
                                  client: RedisClient) async throws {
-        let producer = FlowProducer(client: client, prefix: prefix)
+        let producer = FlowProducer(client: client, prefix: prefix, limits: limits.dataLimits)
         let receipt = try await producer.submit(plan, runId: runId)
         if !receipt.created { Output.warn("run \(receipt.runId) exists already: nothing was submitted") }
         guard following.follows else {

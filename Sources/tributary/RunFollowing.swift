@@ -20,6 +20,11 @@ struct RunFollowOptions: ParsableArguments {
     @Option(help: "With --work: the longest a command step may run when its node has no timeout.")
     var commandTimeout = DurationArgument(.seconds(600), text: "10m")
 
+    @Option(name: .customLong("pass-env"), help: ArgumentHelp(
+        "With --allow-commands: let command steps inherit this credential variable (REDIS_URL, REDISCLI_AUTH, TRIBUTARY_KEYS, TRIBUTARY_KEYS_FILE). Repeatable.",
+        valueName: "name"))
+    var passEnvironment: [String] = []
+
     @Option(help: "With --work: on SIGINT/SIGTERM, how long running jobs get to finish before they are interrupted.")
     var gracePeriod = DurationArgument(.seconds(30), text: "30s")
 
@@ -30,6 +35,7 @@ struct RunFollowOptions: ParsableArguments {
 
     func validate() throws {
         if allowCommands && !work { throw ValidationError("--allow-commands needs --work (or start `tributary worker --allow-commands`)") }
+        if !passEnvironment.isEmpty && !allowCommands { throw ValidationError("--pass-env needs --allow-commands") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
     }
 
@@ -47,7 +53,7 @@ struct RunFollowOptions: ParsableArguments {
             workerConfiguration.disconnectedBehavior = .waitForReconnect
             let shared = try await Self.connect(workerConfiguration)
             workerClient = shared
-            workers = try startWorkers(queues: queues, prefix: producer.prefix, client: shared)
+            workers = try startWorkers(queues: queues, prefix: producer.prefix, limits: producer.limits, client: shared)
         }
         let display: ProgressDisplay? = json ? nil : ProgressDisplay()
         let follower = RunProgress(producer: producer, runId: runId, display: display, timeout: timeout?.duration)
@@ -88,14 +94,18 @@ struct RunFollowOptions: ParsableArguments {
         }
     }
 
-    private func startWorkers(queues: [String], prefix: String, client: RedisClient) throws -> [Worker] {
+    private func startWorkers(queues: [String], prefix: String, limits: DataLimits, client: RedisClient) throws -> [Worker] {
         var logger = Logger(label: "tributary.run")
         logger.logLevel = .error  // job failures show in the tree
         return try queues.map { queue in
             let router = JobRouter()
-            if allowCommands { router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration))) }
-            return try Worker(queue: queue, client: client, prefix: prefix, options: tuning.workerOptions(concurrency: concurrency),
-                              logger: logger, router: router)
+            if allowCommands {
+                router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration,
+                                                                  passedEnvironment: Set(passEnvironment))))
+            }
+            var options = tuning.workerOptions(concurrency: concurrency)
+            options.limits = limits
+            return try Worker(queue: queue, client: client, prefix: prefix, options: options, logger: logger, router: router)
         }
     }
 }

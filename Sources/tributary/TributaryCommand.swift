@@ -36,6 +36,7 @@ struct TributaryCommand: AsyncParsableCommand {
     /// Parses and runs a command; maps errors to the exit statuses of ``ExitStatus`` (ArgumentParser's usage errors
     /// exit 2 instead of its default 64).
     static func main() async {
+        ProcessListing.hidePasswords()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning

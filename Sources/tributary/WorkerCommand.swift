@@ -17,7 +17,8 @@ struct WorkerCommand: AsyncParsableCommand {
             A command step gets {"data": …, "inputs": {nodeId: result, …}} as JSON on stdin; its stdout becomes \
             the job's result (JSON if it parses, else the text); a non-zero exit fails the attempt (the job's \
             attempts and backoff apply) and the end of stderr goes to the job's log. Without --allow-commands such \
-            jobs fail at once and are never executed.
+            jobs fail at once and are never executed. Commands inherit the worker's environment except its \
+            credentials (REDIS_URL, REDISCLI_AUTH, TRIBUTARY_KEYS, TRIBUTARY_KEYS_FILE); --pass-env NAME passes one on.
 
             SECURITY: with --allow-commands, anyone who can write to this Redis can run any program as the user \
             running this worker. Use it only on a Redis that nobody else can write to (the embedded Redis is a \
@@ -54,6 +55,19 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "The longest a command step may run when its job has no timeout option (e.g. 90s, 10m).")
     var commandTimeout = DurationArgument(.seconds(600), text: "10m")
 
+    @Option(name: .customLong("pass-env"), help: ArgumentHelp(
+        "Let command steps inherit this credential variable (REDIS_URL, REDISCLI_AUTH, TRIBUTARY_KEYS, TRIBUTARY_KEYS_FILE), which they do not by default. Repeatable.",
+        valueName: "name"))
+    var passEnvironment: [String] = []
+
+    @Option(help: ArgumentHelp("The most bytes of a job's result (16MiB, the command output cap; 'none'); a larger one fails the job.",
+                               valueName: "size"))
+    var maxResult = ByteCountArgument(DataLimits.default.returnValueBytes, text: "16MiB")
+
+    @Option(help: ArgumentHelp("The most items of one map node (100000; 'none'); a longer list fails the map node.",
+                               valueName: "count"))
+    var maxMapItems = CountLimitArgument(DataLimits.default.mapItems, text: "100000")
+
     @Option(help: "On SIGINT/SIGTERM, how long running jobs get to finish before they are interrupted.")
     var gracePeriod = DurationArgument(.seconds(30), text: "30s")
 
@@ -71,6 +85,7 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("queue name '\(bad)' must be non-empty and must not contain ':'")
         }
         guard commandTimeout.duration > .zero else { throw ValidationError("--command-timeout must be positive") }
+        if !passEnvironment.isEmpty && !allowCommands { throw ValidationError("--pass-env needs --allow-commands") }
     }
 
     func run() async throws {
@@ -91,9 +106,11 @@ struct WorkerCommand: AsyncParsableCommand {
         for name in Set(queue).sorted() {
             let router = JobRouter()
             if allowCommands {
-                router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration)))
+                router.runCommandSteps(CommandStep(options: .init(timeout: commandTimeout.duration, passedEnvironment: Set(passEnvironment))))
             }
-            let options = tuning.workerOptions(concurrency: concurrency, name: self.name)
+            var options = tuning.workerOptions(concurrency: concurrency, name: self.name)
+            options.limits.returnValueBytes = maxResult.bytes
+            options.limits.mapItems = maxMapItems.count
             workers.append(try Worker(queue: name, client: client, prefix: connection.prefix, options: options,
                                       logger: logger, router: router))
         }

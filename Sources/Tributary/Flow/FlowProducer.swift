@@ -50,11 +50,15 @@ public final class FlowProducer: Sendable {
     public let client: RedisClient
     /// The key prefix of every queue in the flows.
     public let prefix: String
+    /// The limits on each job's data, and on the data and number of jobs of one tree or run
+    /// (``DataLimits/default`` unless given).
+    public let limits: DataLimits
 
     /// Creates a producer.
-    public init(client: RedisClient, prefix: String = "bull") {
+    public init(client: RedisClient, prefix: String = "bull", limits: DataLimits = .default) {
         self.client = client
         self.prefix = prefix
+        self.limits = limits
     }
 
     /// Adds one tree atomically.
@@ -67,13 +71,17 @@ public final class FlowProducer: Sendable {
     }
 
     /// Adds several trees in one transaction.
+    ///
+    /// - Throws: ``QueueError`` `limitExceeded` before anything is stored when a tree is over ``limits``.
     @discardableResult
     public func addBulk(_ flows: [FlowJob]) async throws -> [FlowNode] {
         let timestamp = EpochClock.milliseconds()
         var transaction = FlowTransaction(prefix: prefix)
         var planned: [PlannedNode] = []
         for flow in flows {
-            planned.append(try plan(flow, path: flow.name, parent: nil, timestamp: timestamp, into: &transaction))
+            let tree = try plan(flow, path: flow.name, parent: nil, timestamp: timestamp, into: &transaction)
+            try limits.checkRun("flow tree '\(flow.name)'", jobs: tree.dataSizes(path: flow.name))
+            planned.append(tree)
         }
         guard !planned.isEmpty else { return [] }
         guard case .stored(let replies) = try await transaction.run(on: client) else {
@@ -90,6 +98,15 @@ public final class FlowProducer: Sendable {
         let timestamp: Int64
         let prepared: Queue.PreparedAdd
         let children: [PlannedNode]
+
+        /// Each node of the tree, described by its path, with the size of its data.
+        func dataSizes(path: String) -> [(job: String, dataBytes: Int)] {
+            var sizes = [(job: "flow node \(path)", dataBytes: prepared.dataText.utf8.count)]
+            for (offset, child) in children.enumerated() {
+                sizes += child.dataSizes(path: "\(path) > \(child.request.name)[\(offset)]")
+            }
+            return sizes
+        }
 
         func node(replies: [RESPValue]) throws -> FlowNode {
             let reply = replies[index]

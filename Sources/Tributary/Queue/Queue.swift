@@ -32,6 +32,8 @@ public final class Queue: Sendable {
     public let keys: QueueKeys
     /// The connection the queue uses (fail-fast is right for producers; see ``RedisConfiguration``).
     public let client: RedisClient
+    /// The limits on what ``add(_:data:options:)`` and ``addBulk(_:)`` store (``DataLimits/default`` unless given).
+    public let limits: DataLimits
     let logger: Logger
 
     /// Creates a queue handle; nothing is written until a job is added.
@@ -39,7 +41,7 @@ public final class Queue: Sendable {
     /// - Throws: ``QueueError`` `invalidQueueName` when the name or prefix is empty, the name contains ':', or the
     ///   name is `__flows__`, under which flow run records are kept (a queue of that name would obliterate or
     ///   clean them).
-    public init(_ name: String, client: RedisClient, prefix: String = "bull",
+    public init(_ name: String, client: RedisClient, prefix: String = "bull", limits: DataLimits = .default,
                 logger: Logger = Logger(label: "tributary.queue")) throws {
         guard !name.isEmpty, !name.contains(":") else {
             throw QueueError(.invalidQueueName, "queue name '\(name)' must be non-empty and must not contain ':'")
@@ -51,6 +53,7 @@ public final class Queue: Sendable {
         self.name = name
         self.keys = QueueKeys(prefix: prefix, queueName: name)
         self.client = client
+        self.limits = limits
         var logger = logger
         logger[metadataKey: "queue"] = .string(name)
         self.logger = logger
@@ -84,6 +87,9 @@ public final class Queue: Sendable {
 
     /// Adds several jobs atomically (one MULTI/EXEC of `addJobs.lua` calls): all are stored or none is. A job
     /// whose deduplication id is held is returned as ``add(_:data:options:)`` returns it.
+    ///
+    /// - Throws: ``QueueError`` `invalidOption`, or `limitExceeded` when a job's data is over
+    ///   ``DataLimits/jobDataBytes``, before anything is stored.
     @discardableResult
     public func addBulk(_ requests: [JobRequest]) async throws -> [Job] {
         guard !requests.isEmpty else { return [] }
@@ -102,6 +108,11 @@ public final class Queue: Sendable {
             let add = Self.prepareAdd(request, keys: keys, timestamp: timestamp)
             batch.append(keys, addArguments: add.arguments)
             return add
+        }
+        for (index, add) in prepared.enumerated() {
+            let which = requests.count == 1 ? "job '\(requests[index].name)'" : "job \(index) ('\(requests[index].name)')"
+            try DataLimits.check(add.dataText.utf8.count, against: limits.jobDataBytes, "the data of \(which)",
+                                 setting: "DataLimits.jobDataBytes, --max-job-data")
         }
         let replies = try await batch.store(on: client)
         // Jobs of a bulk mostly share their options: read them back once per distinct value.

@@ -41,6 +41,9 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         /// A job scheduler's next slot is taken by a job that is not its pending iteration (BullMQ's
         /// `SchedulerJobIdCollision`, -10, and `SchedulerJobSlotsBusy`, -11); nothing was changed.
         public static let schedulerSlotTaken = Code("schedulerSlotTaken")
+        /// A job's data, a run's data or number of nodes, a map's number of items or a result is over its
+        /// ``DataLimits``; nothing was stored. The message gives the size and the limit.
+        public static let limitExceeded = Code("limitExceeded")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
     }

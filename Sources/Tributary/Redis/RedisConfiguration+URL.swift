@@ -5,7 +5,7 @@ extension RedisConfiguration {
     public init(url: String) throws {
         self.init()
         guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
-            throw RedisClientError(.invalidURL, "'\(url)' is not a Redis URL: expected redis://, rediss://, unix:// or redis+unix://")
+            throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' is not a Redis URL: expected redis://, rediss://, unix:// or redis+unix://")
         }
         let scheme = url[..<colon].lowercased()
         var rest = url[url.index(colon, offsetBy: 3)...]
@@ -20,11 +20,11 @@ extension RedisConfiguration {
             if scheme == "rediss" { tls = TLS() }
         case "unix", "redis+unix":
             guard rest.hasPrefix("/"), rest.count > 1 else {
-                throw RedisClientError(.invalidURL, "'\(url)' has no socket path: write unix:///path/to/redis.sock")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has no socket path: write unix:///path/to/redis.sock")
             }
             endpoint = .unixSocket(path: Self.percentDecoded(rest))
         default:
-            throw RedisClientError(.invalidURL, "'\(url)' has scheme '\(scheme)'; expected redis, rediss, unix or redis+unix")
+            throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has scheme '\(scheme)'; expected redis, rediss, unix or redis+unix")
         }
         for (key, value) in query {
             try apply(queryItem: key, value: value, url: url)
@@ -38,7 +38,7 @@ extension RedisConfiguration {
             let path = location[location.index(after: slash)...]
             if !path.isEmpty {
                 guard let number = Int(path), number >= 0 else {
-                    throw RedisClientError(.invalidURL, "'\(url)' has database '\(path)'; it must be a number such as /0")
+                    throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has database '\(path)'; it must be a number such as /0")
                 }
                 database = number
             }
@@ -58,13 +58,13 @@ extension RedisConfiguration {
         var port = 6379
         if authority.hasPrefix("[") {
             guard let close = authority.firstIndex(of: "]") else {
-                throw RedisClientError(.invalidURL, "'\(url)' has an IPv6 address without its closing ']'")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has an IPv6 address without its closing ']'")
             }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":"), let number = Int(after.dropFirst()) else {
-                    throw RedisClientError(.invalidURL, "'\(url)' has a malformed port after the IPv6 address")
+                    throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has a malformed port after the IPv6 address")
                 }
                 port = number
             }
@@ -72,12 +72,12 @@ extension RedisConfiguration {
             host = authority[..<colon]
             let portText = authority[authority.index(after: colon)...]
             guard let number = Int(portText) else {
-                throw RedisClientError(.invalidURL, "'\(url)' has port '\(portText)'; it must be a number")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has port '\(portText)'; it must be a number")
             }
             port = number
         }
         guard (1...65535).contains(port) else {
-            throw RedisClientError(.invalidURL, "'\(url)' has port \(port); it must be between 1 and 65535")
+            throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has port \(port); it must be between 1 and 65535")
         }
         endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
     }
@@ -104,7 +104,7 @@ extension RedisConfiguration {
         switch key {
         case "db":
             guard let number = Int(value), number >= 0 else {
-                throw RedisClientError(.invalidURL, "'\(url)' has db=\(value); it must be a number")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has db=\(value); it must be a number")
             }
             database = number
         case "password": password = value
@@ -113,7 +113,7 @@ extension RedisConfiguration {
         case "connect_timeout", "command_timeout":
             guard let duration = Self.parseDuration(value), key == "command_timeout" || duration > .zero else {
                 throw RedisClientError(
-                    .invalidURL, "'\(url)' has \(key)=\(value); write seconds or a duration such as 500ms, 5s or 2m")
+                    .invalidURL, "'\(RedisConfiguration.redacted(url: url))' has \(key)=\(value); write seconds or a duration such as 500ms, 5s or 2m")
             }
             if key == "connect_timeout" {
                 connectTimeout = duration
@@ -122,7 +122,7 @@ extension RedisConfiguration {
             }
         case "ca", "cert", "key", "verify_hostname", "server_name":
             guard tls != nil else {
-                throw RedisClientError(.invalidURL, "'\(url)' sets TLS option '\(key)' but is not a rediss:// URL")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' sets TLS option '\(key)' but is not a rediss:// URL")
             }
             switch key {
             case "ca": tls?.caFile = value
@@ -131,21 +131,21 @@ extension RedisConfiguration {
             case "server_name": tls?.serverName = value
             default:
                 guard let flag = ["true": true, "1": true, "yes": true, "false": false, "0": false, "no": false][value.lowercased()] else {
-                    throw RedisClientError(.invalidURL, "'\(url)' has verify_hostname=\(value); use true or false")
+                    throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has verify_hostname=\(value); use true or false")
                 }
                 tls?.verifyHostname = flag
             }
         default:
             throw RedisClientError(
                 .invalidURL,
-                "'\(url)' has unknown option '\(key)'; known options: \(Self.queryKeys.joined(separator: ", "))")
+                "'\(RedisConfiguration.redacted(url: url))' has unknown option '\(key)'; known options: \(Self.queryKeys.joined(separator: ", "))")
         }
     }
 
     private static func parseQuery(_ text: Substring, url: String) throws -> [(String, String)] {
         try text.split(separator: "&").map { item in
             guard let equals = item.firstIndex(of: "=") else {
-                throw RedisClientError(.invalidURL, "'\(url)' has query item '\(item)' without a value")
+                throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has query item '\(item)' without a value")
             }
             return (percentDecoded(item[..<equals]).lowercased(), percentDecoded(item[item.index(after: equals)...]))
         }

@@ -11,7 +11,8 @@
 ///   SIGTERM, then SIGKILL after ``Options/killGrace``, and the attempt fails.
 ///
 /// The child also finds `TRIBUTARY_JOB_ID`, `TRIBUTARY_JOB_NAME`, `TRIBUTARY_QUEUE` and `TRIBUTARY_ATTEMPT` (1 for the
-/// first attempt) in its environment.
+/// first attempt) in its environment. It inherits the worker's environment except its credentials
+/// (``credentialVariables``: `REDIS_URL`, `TRIBUTARY_KEYS`…), unless ``Options/passedEnvironment`` names them.
 ///
 /// Command steps are off unless a program turns them on (``JobRouter/runCommandSteps(_:)``, or the CLI's
 /// `worker --allow-commands`): whoever can write to the Redis server can add a job with any command, so enabling
@@ -39,11 +40,18 @@ public struct CommandStep: Sendable {
         public var workingDirectory: String?
         /// Variables added to the environment the commands inherit from the worker.
         public var environment: [String: String]
+        /// Variables of the worker's environment that commands do not inherit (unless named in
+        /// ``passedEnvironment``); ``CommandStep/credentialVariables`` by default.
+        public var withheldEnvironment: Set<String>
+        /// Withheld variables that commands inherit all the same (the CLI's `--pass-env NAME`).
+        public var passedEnvironment: Set<String>
 
-        /// Creates options; the defaults are 10 minutes, 5 s, 16 MiB, 20 lines and 4 KiB.
-        public init(timeout: Duration = .seconds(600), killGrace: Duration = .seconds(5), maxOutputBytes: Int = 16 << 20,
+        /// Creates options; the defaults are 10 minutes, 5 s, 16 MiB, 20 lines and 4 KiB, and the credentials of
+        /// ``CommandStep/credentialVariables`` withheld.
+        public init(timeout: Duration = .seconds(600), killGrace: Duration = .seconds(5), maxOutputBytes: Int = DataLimits.defaultValueBytes,
                     stderrTailLines: Int = 20, stderrTailBytes: Int = 4096, workingDirectory: String? = nil,
-                    environment: [String: String] = [:]) {
+                    environment: [String: String] = [:], withheldEnvironment: Set<String> = CommandStep.credentialVariables,
+                    passedEnvironment: Set<String> = []) {
             self.timeout = timeout
             self.killGrace = killGrace
             self.maxOutputBytes = maxOutputBytes
@@ -51,7 +59,24 @@ public struct CommandStep: Sendable {
             self.stderrTailBytes = stderrTailBytes
             self.workingDirectory = workingDirectory
             self.environment = environment
+            self.withheldEnvironment = withheldEnvironment
+            self.passedEnvironment = passedEnvironment
         }
+    }
+
+    /// The worker's credentials, which commands do not inherit unless asked: the Redis URL (`REDIS_URL`, which may
+    /// hold a password; `REDISCLI_AUTH`) and the job-field keys (`TRIBUTARY_KEYS`, `TRIBUTARY_KEYS_FILE`). A command
+    /// that needs Redis should be given its own, narrower credentials.
+    public static let credentialVariables: Set<String> = ["REDIS_URL", "REDISCLI_AUTH", "TRIBUTARY_KEYS", "TRIBUTARY_KEYS_FILE"]
+
+    /// The environment a command starts with: `inherited` without the withheld variables (unless passed), plus
+    /// ``Options/environment``.
+    public static func environment(inheriting inherited: [String: String], options: Options) -> [String: String] {
+        var environment = inherited
+        for name in options.withheldEnvironment where !options.passedEnvironment.contains(name) {
+            environment.removeValue(forKey: name)
+        }
+        return environment.merging(options.environment) { $1 }
     }
 
     /// How commands run.
@@ -121,7 +146,7 @@ public struct CommandStep: Sendable {
         guard let executable = ChildProcess.executablePath(command[0]) else {
             throw CommandStepError(.notFound, command: command, "command '\(command[0])' was not found in PATH")
         }
-        var environment = ChildProcess.currentEnvironment.merging(options.environment) { $1 }
+        var environment = Self.environment(inheriting: ChildProcess.currentEnvironment, options: options)
         environment["TRIBUTARY_JOB_ID"] = job.id
         environment["TRIBUTARY_JOB_NAME"] = job.name
         environment["TRIBUTARY_QUEUE"] = job.queue.queueName

@@ -51,7 +51,8 @@ extension Job {
     public func addChildren(_ requests: [JobRequest], queue: String? = nil) async throws -> [Job] {
         let handle = try runningHandle("addChildren")
         guard !requests.isEmpty else { return [] }
-        let childQueue = try Queue(queue ?? self.queue.queueName, client: handle.queue.client, prefix: self.queue.prefix)
+        let childQueue = try Queue(queue ?? self.queue.queueName, client: handle.queue.client, prefix: self.queue.prefix,
+                                   limits: handle.queue.limits)
         for request in requests {
             do {
                 try request.options.validate()
@@ -65,7 +66,11 @@ extension Job {
         let prepared = zip(requests, timestamps).map { request, timestamp in
             Queue.prepareAdd(request, keys: childQueue.keys, timestamp: timestamp, parents: [(id, self.queue)])
         }
-        for add in prepared { batch.append(childQueue.keys, addArguments: add.arguments) }
+        for (request, add) in zip(requests, prepared) {
+            try DataLimits.check(add.dataText.utf8.count, against: childQueue.limits.jobDataBytes,
+                                 "the data of child '\(request.name)' of job \(id)", setting: "DataLimits.jobDataBytes, --max-job-data")
+            batch.append(childQueue.keys, addArguments: add.arguments)
+        }
         let replies = try await batch.store(on: childQueue.client)
         return try zip(requests, zip(zip(timestamps, prepared), replies)).map { request, item in
             let ((timestamp, preparedAdd), reply) = item

@@ -38,7 +38,7 @@ enum MapNodeRunner {
     static let chunkItems = 100
     static let chunkBytes = 64 * 1024
 
-    static func run(_ job: Job) async throws -> JSONValue {
+    static func run(_ job: Job, limits: DataLimits = .default) async throws -> JSONValue {
         guard let text = job.fields["flowMap"], let map = FlowMap(stored: text) else {
             throw UnrecoverableError("job \(job.id) has an invalid flowMap field: expected a map as in a flow file's \"map\"")
         }
@@ -58,6 +58,10 @@ enum MapNodeRunner {
         } else {
             let items = try list(of: map, inputs: job.inputs, skipped: job.skippedInputs, node: node)
             if items.isEmpty { return [] }
+            if let limit = limits.mapItems, items.count > limit {
+                throw UnrecoverableError("map node '\(node)': '\(map.itemsDescription)' has \(DataLimits.count(items.count)) items, "
+                    + "over the limit of \(DataLimits.count(limit)) (DataLimits.mapItems, --max-map-items); no item was added")
+            }
             try await expand(job, items: items, map: map)
             total = items.count
         }

@@ -60,7 +60,8 @@ extension Worker {
                 if try await skipUnlessConditionHolds(job, token: token) { return nil }
                 let body: Handler
                 if job.fields["flowMap"] != nil {
-                    body = MapNodeRunner.run
+                    let limits = options.limits
+                    body = { job in try await MapNodeRunner.run(job, limits: limits) }
                 } else if FlowScheduleRunner.isFiring(job) {
                     let client = self.client
                     body = { job in try await FlowScheduleRunner.run(job, client: client) }
@@ -79,9 +80,17 @@ extension Worker {
         do {
             switch outcome {
             case .success(let value):
+                let text = value.serialized()
+                do {
+                    try DataLimits.check(text.utf8.count, against: options.limits.returnValueBytes, "the result of job \(job.id)",
+                                         setting: "DataLimits.returnValueBytes, --max-result", consequence: "the job failed")
+                } catch let error as QueueError {
+                    let failure = AttemptFailure(reason: error.message, error: error, unrecoverable: true)
+                    return try await fail(job, token: token, failure: failure, logger: logger)
+                }
                 let next: Job?
                 do {
-                    next = try await finish(job, token: token, target: "completed", value: value.serialized(), stacktrace: "")
+                    next = try await finish(job, token: token, target: "completed", value: text, stacktrace: "")
                 } catch let refused as CompletionRefused {
                     let failure = AttemptFailure(reason: refused.description, error: refused,
                                                  unrecoverable: refused.unrecoverable)

@@ -33,11 +33,14 @@ public struct WorkerOptions: Sendable {
     public var name: String?
     /// Custom backoff strategies by type name (`JobOptions.Backoff.custom(type:)`).
     public var backoffStrategies: [String: BackoffStrategy] = [:]
+    /// Limits on results (``DataLimits/returnValueBytes``), map items (``DataLimits/mapItems``) and the data of
+    /// children a handler adds (``DataLimits/jobDataBytes``).
+    public var limits: DataLimits = .default
 
     /// Creates options with BullMQ's defaults.
     public init(concurrency: Int = 1, lockDuration: Duration = .seconds(30), stalledInterval: Duration = .seconds(30),
                 maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5), limiter: RateLimit? = nil, name: String? = nil,
-                backoffStrategies: [String: BackoffStrategy] = [:]) {
+                backoffStrategies: [String: BackoffStrategy] = [:], limits: DataLimits = .default) {
         self.concurrency = concurrency
         self.lockDuration = lockDuration
         self.stalledInterval = stalledInterval
@@ -46,6 +49,7 @@ public struct WorkerOptions: Sendable {
         self.limiter = limiter
         self.name = name
         self.backoffStrategies = backoffStrategies
+        self.limits = limits
     }
 }
 

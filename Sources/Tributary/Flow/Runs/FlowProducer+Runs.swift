@@ -16,7 +16,8 @@ extension FlowProducer {
     ///   - runId: the run id (non-empty, no ':'); submitting an existing id again changes nothing and returns the
     ///     existing run's receipt with `created == false`. A random id when `nil`.
     /// - Throws: ``QueueError`` `invalidOption`/`invalidQueueName` (nothing stored), `flowRejected` when a job
-    ///   id is taken or a key has the wrong type (nothing stored).
+    ///   id is taken or a key has the wrong type (nothing stored), `limitExceeded` when the run is over ``limits``
+    ///   (nodes, a node's data, all the data, a literal map's items; nothing stored).
     @discardableResult
     public func submit(_ plan: FlowPlan, runId: String? = nil) async throws -> FlowRunReceipt {
         try await submit(plan, runId: runId, schedule: nil)
@@ -31,6 +32,14 @@ extension FlowProducer {
         let runId = runId ?? String(RandomID.hex32().prefix(20))
         guard !runId.isEmpty, !runId.contains(":") else {
             throw QueueError(.invalidOption, "run id '\(runId)' must be non-empty and must not contain ':'")
+        }
+        try DataLimits.check(count: plan.nodes.count, against: limits.runNodes, "flow '\(plan.flow)'", things: "nodes",
+                             setting: "DataLimits.runNodes, --max-nodes")
+        for node in plan.nodes {
+            if let map = node.map, case .literal(let items) = map.items {
+                try DataLimits.check(count: items.count, against: limits.mapItems, "map node '\(node.id)'", things: "items",
+                                     setting: "DataLimits.mapItems, --max-map-items")
+            }
         }
         if let existing = try await existingReceipt(runId) { return existing }
 
@@ -51,6 +60,8 @@ extension FlowProducer {
 
         // In plan order, so that independent nodes are taken in file order; a guarded add does not require its
         // dependents to exist yet.
+        var dataSizes: [(job: String, dataBytes: Int)] = []
+        dataSizes.reserveCapacity(plan.nodes.count)
         for node in plan.nodes {
             try Self.validateQueueName(node.queue, node: "'\(node.id)'")
             var options = node.options
@@ -82,9 +93,11 @@ extension FlowProducer {
                 JobRequest(node.name, data: node.data, options: options), keys: keys, timestamp: timestamp,
                 jobId: jobId, parents: node.dependents.map { (jobIds[$0]!, queues[$0]!) },
                 waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey)
+            if case .string(let dataText) = arguments[4] { dataSizes.append((job: "node '\(node.id)'", dataBytes: dataText.utf8.count)) }
             transaction.run?.fields["spec:\(node.id)"] = .string(Self.nodeSpec(arguments))
             _ = transaction.addJob(keys, arguments: arguments, jobKey: keys.job(jobId), fresh: true)
         }
+        try limits.checkRun("run \(runId) of flow '\(plan.flow)'", jobs: dataSizes)
         switch try await transaction.run(on: client) {
         case .runExists:
             return try await existingReceipt(runId) ?? FlowRunReceipt(runId: runId, created: false, jobIds: [:])
