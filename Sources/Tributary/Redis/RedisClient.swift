@@ -103,8 +103,15 @@ public final class RedisClient: Sendable {
 
     /// Sends commands back to back and returns every raw reply in order; error replies stay in the array as
     /// ``RESPValue/error(_:)`` so the caller can see which command failed.
+    ///
+    /// - Throws: the first `NOPERM` or `NOAUTH` reply as ``RedisServerError``: a missing permission is never data
+    ///   (read as "no such key", it would make a user's lack of rights look like an empty queue).
     public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
-        try await onCurrentConnection { $0.pipeline(commands) }
+        let replies = try await onCurrentConnection { $0.pipeline(commands) }
+        for reply in replies {
+            if case .error(let error) = reply, error.code == "NOPERM" || error.code == "NOAUTH" { throw error }
+        }
+        return replies
     }
 
     /// Runs `operation` on the current connection. A command that never left because the connection had just
