@@ -128,12 +128,12 @@ struct CLICommandStepTests {
             let job = try await addCommandJob(queue, client, command: ["sh", "-c", script],
                                               options: .init(timeout: .seconds(1)))
             try await withCommandWorker(queue, client, commandStep: CommandStep(options: .init(killGrace: .seconds(2)))) { () async throws in
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .failed })
             }
             #expect(try await queue.getJob(job.id)?.failedReason?.contains("timed out") == true)
             let leader = try #require(pid_t(try String(contentsOfFile: scratch + "/leader", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
             let child = try #require(pid_t(try String(contentsOfFile: scratch + "/child", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-            #expect(try await eventually(.seconds(10)) { !processIsAlive(leader) && !processIsAlive(child) })
+            #expect(try await eventually(.seconds(60)) { !processIsAlive(leader) && !processIsAlive(child) })
         }
     }
 
@@ -145,7 +145,7 @@ struct CLICommandStepTests {
             let job = try await addCommandJob(queue, client, command: ["sh", "-c", "echo $$ > \(scratch)/pid; echo started >&2; exec sleep 60"])
             let step = CommandStep(options: .init(timeout: .milliseconds(800), killGrace: .seconds(1)))
             try await withCommandWorker(queue, client, commandStep: step) { () async throws in
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .failed })
             }
             let failed = try #require(try await queue.getJob(job.id))
             #expect(failed.failedReason?.contains("timed out after 0.8 seconds and was killed") == true)

@@ -52,7 +52,7 @@ struct CLIWorkerRecoveryTests {
                 kill(worker, SIGKILL)
                 _ = await CLIProcess.waitForExit(worker, timeout: .seconds(30))
                 guard started else { return }
-                let gone = try await eventually(.seconds(30)) { !processIsAlive(shell) && !processIsAlive(sleeper) }
+                let gone = try await eventually(.seconds(60)) { !processIsAlive(shell) && !processIsAlive(sleeper) }
                 if !gone {
                     kill(shell, SIGKILL)
                     kill(sleeper, SIGKILL)

@@ -17,7 +17,7 @@ struct CLIWorkerTests {
                 let logFile = directory + "/worker.log"
                 let pid = try CLIProcess.spawn(
                     ["worker", "--queue", "graceful", "--allow-commands", "--redis", server.unixURL], in: directory, logFile: logFile)
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .active })
                 kill(pid, SIGTERM)
                 let status = await CLIProcess.waitForExit(pid, timeout: .seconds(30))
                 if status == nil { kill(pid, SIGKILL); _ = ChildProcess.waitForExit(pid, timeout: nil) }
@@ -44,8 +44,8 @@ struct CLIWorkerTests {
                 let plain = try await queue.add("transcode")
                 let logFile = directory + "/worker.log"
                 let pid = try CLIProcess.spawn(["worker", "-q", "careful", "--redis", server.unixURL], in: directory, logFile: logFile)
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(step.id) == .failed })
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(plain.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(step.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(plain.id) == .failed })
                 kill(pid, SIGINT)
                 #expect(await CLIProcess.waitForExit(pid, timeout: .seconds(30)) == 0, "\(log(logFile))")
                 let failed = try #require(try await queue.getJob(step.id))

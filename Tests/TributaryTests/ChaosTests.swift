@@ -126,7 +126,7 @@ struct ChaosTests {
                 for pid in workers { _ = await CLIProcess.waitForExit(pid, timeout: .seconds(60)) }
                 #expect(finished)
                 // Every command step died with its worker: none is left running.
-                #expect(try await eventually(.seconds(30)) { Self.processes(marked: marker).isEmpty },
+                #expect(try await eventually(.seconds(60)) { Self.processes(marked: marker).isEmpty },
                         "command steps outlived their workers: \(Self.processes(marked: marker))")
                 try await Self.checkOutcome(client, runId: receipt.runId, effects: effects, count: Self.nodes,
                                             allowedDuplicates: killed)

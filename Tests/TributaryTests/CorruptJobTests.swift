@@ -23,9 +23,9 @@ struct CorruptJobTests {
             return "ok"
         }
         try await withWorkers([worker]) { () async throws in
-            #expect(try await eventually(.seconds(30)) { try await queue.getState(id) == .failed })
+            #expect(try await eventually(.seconds(60)) { try await queue.getState(id) == .failed })
             let good = try await queue.add("good")
-            #expect(try await eventually(.seconds(30)) { try await queue.getState(good.id) == .completed },
+            #expect(try await eventually(.seconds(60)) { try await queue.getState(good.id) == .completed },
                     "the worker goes on after a corrupt job")
         }
         let counts = try await queue.getJobCounts()

@@ -58,10 +58,10 @@ struct DeduplicationTests {
             let broken = try await queue.add("broken", options: .init(deduplication: .init(id: "b")))
             try await running(worker) { () async throws in
                 // While the retry waits out its backoff, the id is still held.
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(flaky.id) == .delayed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(flaky.id) == .delayed })
                 #expect(try await queue.getDeduplicationJobId("f") == flaky.id)
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(flaky.id) == .completed })
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(broken.id) == .failed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(flaky.id) == .completed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(broken.id) == .failed })
             }
             #expect(try await queue.getDeduplicationJobId("f") == nil)
             #expect(try await queue.getDeduplicationJobId("b") == nil)

@@ -15,7 +15,7 @@ struct FlowExistingChildTests {
             _ = try await kids.add("done", data: ["v": 42], options: .init(jobId: "done"))
             let kidsWorker = try Worker(queue: "kids", client: client) { job in ["v": job.data["v"] ?? .null] }
             let kidsRunner = Task { try await kidsWorker.run() }
-            #expect(try await eventually(.seconds(30)) { try await kids.getState("done") == .completed })
+            #expect(try await eventually(.seconds(60)) { try await kids.getState("done") == .completed })
             await kidsWorker.close()
             try await kidsRunner.value
             _ = try await kids.add("loose", data: ["v": 7], options: .init(jobId: "loose"))
@@ -42,7 +42,7 @@ struct FlowExistingChildTests {
             }
             let runner = Task { try await worker.run() }
             let parent = try await orders.add("parent")
-            #expect(try await eventually(.seconds(30)) { try await orders.getState(parent.id) == .waitingChildren })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(parent.id) == .waitingChildren })
 
             let error = try #require(refusal.withLock { $0 })
             #expect(error.code == .parentCannotBeReplaced)
@@ -77,7 +77,7 @@ struct FlowExistingChildTests {
             // Once "loose" completes, the parent runs again with both children's values.
             let secondKids = try Worker(queue: "kids", client: client) { job in ["v": job.data["v"] ?? .null] }
             let secondRunner = Task { try await secondKids.run() }
-            #expect(try await eventually(.seconds(30)) { try await orders.getState(parent.id) == .completed })
+            #expect(try await eventually(.seconds(60)) { try await orders.getState(parent.id) == .completed })
             #expect(try await orders.getJob(parent.id)?.returnValue == ["bull:kids:done": ["v": 42], "bull:kids:loose": ["v": 7]])
             await secondKids.close()
             await worker.close()

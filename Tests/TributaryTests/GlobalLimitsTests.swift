@@ -88,7 +88,7 @@ struct GlobalLimitsTests {
             let job = try await queue.add("call-api", options: .init(attempts: 1))
             let started = ContinuousClock.now
             try await running([worker]) { () async throws in
-                #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .completed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .completed })
             }
             let elapsed = ContinuousClock.now - started
             #expect(calls.current == 2)
@@ -115,7 +115,7 @@ struct GlobalLimitsTests {
             }
             let a = try await queue.add("a")
             try await running([worker]) { () async throws in
-                #expect(try await eventually(.seconds(30)) { try await queue.getJobCounts().completed == 2 })
+                #expect(try await eventually(.seconds(60)) { try await queue.getJobCounts().completed == 2 })
             }
             let jobs = try await queue.getJobs([.completed])
             let firstTake = try #require(try await queue.getJob(a.id)?.timestamp)

@@ -51,7 +51,7 @@ struct InteropLimitsTests {
             // A Tributary worker finishes Python's job: its id (no ttl) is freed; the ttl'd one stays.
             let worker = try Worker(queue: "dedup", client: client) { _ in .null }
             let runner = Task { try await worker.run() }
-            #expect(try await eventually(.seconds(30)) { try await queue.getJobCounts().completed == 2 })
+            #expect(try await eventually(.seconds(60)) { try await queue.getJobCounts().completed == 2 })
             await worker.close()
             try await runner.value
             #expect(try await queue.getDeduplicationJobId("py-1") == nil)

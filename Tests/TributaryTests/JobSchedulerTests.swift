@@ -143,7 +143,7 @@ struct JobSchedulerTests {
             let runners = workers.map { worker in Task { try await worker.run() } }
             try await queue.upsertJobScheduler("fast", repeat: RepeatOptions(every: .milliseconds(300), limit: 5),
                                                template: .init(name: "fast"))
-            let done = try await eventually(.seconds(30)) { seen.withLock { $0.count } >= 5 }
+            let done = try await eventually(.seconds(60)) { seen.withLock { $0.count } >= 5 }
             // No sixth iteration: the limit stops the scheduler (a sixth would be due 300 ms after the fifth).
             try await Task.sleep(for: .milliseconds(900))
             for worker in workers { await worker.close() }
@@ -169,7 +169,7 @@ struct JobSchedulerTests {
             }
             let runner = Task { try await worker.run() }
             try await queue.upsertJobScheduler("stop", repeat: .every(.milliseconds(200)))
-            #expect(try await eventually(.seconds(30)) { seen.withLock { $0 } >= 2 })
+            #expect(try await eventually(.seconds(60)) { seen.withLock { $0 } >= 2 })
             try await queue.removeJobScheduler("stop")
             let atRemoval = seen.withLock { $0 }
             try await Task.sleep(for: .milliseconds(800))

@@ -100,7 +100,7 @@ struct QueueAdminTests {
             #expect(try await !queue.isPaused())
             // The worker blocks on the marker for up to 5 s; resume's marker must wake it well before that.
             let started = ContinuousClock.now
-            #expect(try await S.eventually(.seconds(10)) { try await queue.getState(job.id) == .completed })
+            #expect(try await S.eventually(.seconds(60)) { try await queue.getState(job.id) == .completed })
             #expect(ContinuousClock.now - started < .seconds(3))
             await worker.close(timeout: .seconds(5))
             try await runner.value

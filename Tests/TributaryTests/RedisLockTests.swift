@@ -34,15 +34,17 @@ struct RedisLockTests {
     func waitingContender() async throws {
         try await withQueue { (_: Queue, client: RedisClient, _: TestRedisServer) async throws in
             let order = Mutex<[String]>([])
-            let lock = RedisLock(key: "app:lock:w", client: client, ttl: .seconds(5))
+            // A long ttl: on a starved machine a short one can expire while the holder sleeps (that is the lock
+            // working as designed, not what this test is about).
+            let lock = RedisLock(key: "app:lock:w", client: client, ttl: .seconds(120))
             async let holder: String? = lock.withLock { _ in
                 order.withLock { $0.append("holder in") }
                 try await Task.sleep(for: .milliseconds(400))
                 order.withLock { $0.append("holder out") }
                 return "holder"
             }
-            #expect(try await eventually(.seconds(30)) { order.withLock { $0.contains("holder in") } })
-            let waiter = try await lock.withLock(waitingUpTo: .seconds(20), retryEvery: .milliseconds(50)) { _ in
+            #expect(try await eventually(.seconds(60)) { order.withLock { $0.contains("holder in") } })
+            let waiter = try await lock.withLock(waitingUpTo: .seconds(120), retryEvery: .milliseconds(50)) { _ in
                 order.withLock { $0.append("waiter in") }
                 return "waiter"
             }

@@ -54,7 +54,7 @@ struct RetentionTests {
             let child = flow.children[0].job
             try await withWorkers([try scriptedWorker("kids", client: client),
                                    try scriptedWorker("parents", client: client)]) { () async throws in
-                #expect(try await eventually(.seconds(30)) { try await parents.getState(flow.job.id) == .completed })
+                #expect(try await eventually(.seconds(60)) { try await parents.getState(flow.job.id) == .completed })
             }
             #expect(try await client.send(RedisCommand("EXISTS", .string(child.key))) == .integer(0))
             #expect(try await members(client, flow.job.key + ":dependencies").isEmpty)
@@ -75,7 +75,7 @@ struct RetentionTests {
                 #expect(try await parents.getState(flow.job.id) == .waitingChildren, "BullMQ's default: the parent waits")
                 // Another failure in the same queue pushes the child out of the kept one.
                 _ = try await kids.add("other", data: ["fail": true], options: .init(removeOnFail: .keepLast(1)))
-                #expect(try await eventually(.seconds(30)) { try await parents.getState(flow.job.id) == .completed })
+                #expect(try await eventually(.seconds(60)) { try await parents.getState(flow.job.id) == .completed })
             }
             #expect(try await client.send(RedisCommand("EXISTS", .string(child.key))) == .integer(0))
         }
@@ -95,7 +95,7 @@ struct RetentionTests {
                                                "opts", #"{"removeOnFail":true}"#, "timestamp", "1", "parents", .string(links)))
             try await client.send(RedisCommand("LPUSH", "bull:dag:wait", "shared"))
             try await withWorkers([try scriptedWorker("dag", client: client)]) { () async throws in
-                #expect(try await eventually(.seconds(30)) {
+                #expect(try await eventually(.seconds(60)) {
                     let first = try await queue.getState("p1"), second = try await queue.getState("p2")
                     return first == .completed && second == .completed
                 })

@@ -23,7 +23,7 @@ struct WorkerEventsTests {
             #expect(!worker.eventSink.isSubscribed)
             let runner = Task { try await worker.run() }
             let early = try await queue.addBulk((1...3).map { _ in JobRequest("early") })
-            #expect(try await eventually(.seconds(30)) {
+            #expect(try await eventually(.seconds(60)) {
                 try await queue.getJobCounts().completed == 3
             })
             #expect(!worker.eventSink.isSubscribed)
@@ -45,7 +45,7 @@ struct WorkerEventsTests {
             }
             reader.cancel()
             _ = await reader.value
-            #expect(try await eventually(.seconds(30)) { !worker.eventSink.isSubscribed })
+            #expect(try await eventually(.seconds(60)) { !worker.eventSink.isSubscribed })
             var fresh = worker.events.makeAsyncIterator()
             #expect(worker.eventSink.isSubscribed)
             let last = try await queue.add("last")

@@ -33,7 +33,7 @@ struct WorkerLockLossTests {
 
             // As if the lock had expired and another worker had taken the job: the next renewal finds it gone.
             #expect(try await client.send(RedisCommand("DEL", .string(job.key + ":lock"))).int == 1)
-            let killed = try await eventually(.seconds(30)) { !processIsAlive(sleeper) }
+            let killed = try await eventually(.seconds(60)) { !processIsAlive(sleeper) }
             if !killed { kill(sleeper, SIGKILL) }
             #expect(killed, "the command step kept running after its job's lock was lost")
 

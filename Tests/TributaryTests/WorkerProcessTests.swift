@@ -34,7 +34,7 @@ struct WorkerProcessTests {
             let queue = try Queue("crashy", client: client)
             let pid = try Self.startEchoWorker(server, queue: "crashy")
             let job = try await queue.add("long", data: ["sleepMs": 60_000])
-            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
+            #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .active })
             #expect(try await queue.getJob(job.id)?.processedBy == "echo-\(pid)")
             kill(pid, SIGKILL)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(10)) == 128 + SIGKILL)
@@ -45,7 +45,7 @@ struct WorkerProcessTests {
                 return ["by": "survivor", "started": .int(Int64(job.attemptsStarted))]
             }
             let runner = Task { try await survivor.run() }
-            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .completed })
+            #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .completed })
             await survivor.close()
             try await runner.value
             let done = try #require(try await queue.getJob(job.id))
@@ -65,7 +65,7 @@ struct WorkerProcessTests {
             let queue = try Queue("polite", client: client)
             let pid = try Self.startEchoWorker(server, queue: "polite")
             let job = try await queue.add("short", data: ["sleepMs": 3000])
-            #expect(try await eventually(.seconds(30)) { try await queue.getState(job.id) == .active })
+            #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .active })
             kill(pid, SIGTERM)
             #expect(ChildProcess.waitForExit(pid, timeout: .seconds(20)) == 0)
             #expect(try await queue.getState(job.id) == .completed)

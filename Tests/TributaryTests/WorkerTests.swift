@@ -220,7 +220,7 @@ struct WorkerTests {
             try await running(worker) { () async throws in
                 try await Task.sleep(for: .milliseconds(200))
                 let job = try await queue.add("now")
-                #expect(try await eventually(.seconds(15)) { try await queue.getState(job.id) == .completed })
+                #expect(try await eventually(.seconds(60)) { try await queue.getState(job.id) == .completed })
                 let done = try #require(try await queue.getJob(job.id))
                 // Far below drainDelay: the add woke the blocked worker.
                 #expect((done.processedOn ?? 0) - done.timestamp < 10_000)
