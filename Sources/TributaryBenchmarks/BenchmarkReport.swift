@@ -48,6 +48,10 @@ struct BenchmarkReport {
                     Metric(phase: "run", name: "longest single Lua script (ms, SLOWLOG)", better: .lower, decimals: 1) { $0.values["slowest_script_ms"] },
                     Metric(phase: "run", name: "longest command of any kind (ms, SLOWLOG)", better: .lower, decimals: 1) { $0.values["slowest_command_ms"] },
                     Metric(phase: "run", name: "commands taking ≥ 1 ms", better: .lower, decimals: 0) { $0.values["slow_commands"] }]
+        case "P8":
+            list = [Metric(phase: "fire", name: "iterations started in the window", better: .neither, decimals: 0) { $0.values["fires"] },
+                    Metric(phase: "fire", name: "p50 slot -> handler (ms)", better: .lower, decimals: 1) { $0.values["p50_ms"] },
+                    Metric(phase: "fire", name: "p99 slot -> handler (ms)", better: .lower, decimals: 1) { $0.values["p99_ms"] }]
         default: list = []
         }
         let phases = list.reduce(into: [String]()) { if !$0.contains($1.phase) { $0.append($1.phase) } }
@@ -135,6 +139,14 @@ struct BenchmarkReport {
         }
         check("P5", "pickup", "p50 add -> handler (ms)", "P5 p50 < 1 ms") { tributary, _ in
             tributary.map { ($0 < 1, String(format: "%.3f ms", $0)) }
+        }
+        if let p8 = scenario("P8") {
+            check("P8", "fire", "iterations started in the window", "P8 fires \(p8.count) ± 1 times") { tributary, _ in
+                tributary.map { (abs($0 - Double(p8.count)) <= 1, String(format: "%.0f", $0)) }
+            }
+            check("P8", "fire", "p99 slot -> handler (ms)", "P8 p99 start within 50 ms of the slot") { tributary, _ in
+                tributary.map { ($0 <= 50, String(format: "%.1f ms", $0)) }
+            }
         }
         return lines
     }

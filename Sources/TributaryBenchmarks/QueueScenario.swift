@@ -36,6 +36,8 @@ struct QueueScenario: Sendable {
                           count: scaled("P6", 100), children: 10),
             QueueScenario(id: "P7", title: "one map over N items (maxConcurrency 100): submit to merge completed",
                           shape: .workerOnly, count: scaled("P7", 10_000), children: 100),
+            QueueScenario(id: "P8", title: "a job scheduler every 1 s for N s: fires and start lateness", shape: .workerOnly,
+                          count: scaled("P8", 60), children: 0),
         ]
     }
 
@@ -57,6 +59,10 @@ struct QueueScenario: Sendable {
                 + "trivial handlers): submit to merge completed; Python bullmq uses its step pattern, a parent job that "
                 + "adds the \(count) children with addBulk, waits for them (moveToWaitingChildren), then gathers their "
                 + "results (getChildrenValues) as the merge"
+        case "P8":
+            return "a job scheduler every 1 s (upserted with a start date on the next whole second) and one idle worker "
+                + "for \(count) s: how many iterations started whose slot fell in the window (expected \(count)), and how "
+                + "late each started after its slot (handler start - slot, wall clock)"
         default: return title
         }
     }

@@ -84,6 +84,8 @@ enum TributaryClient {
             try await dag(client, options)
         case ("P7", "worker"):
             try await map(client, options)
+        case ("P8", "worker"):
+            try await scheduler(client, options)
         default:
             throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
         }
@@ -170,6 +172,35 @@ enum TributaryClient {
             }
         }
         await worker.close()
+    }
+
+    /// P8: a job scheduler every 1 s, first slot on a whole second at least 1 s ahead, and one worker; for `count`
+    /// seconds records each iteration's start lateness (handler start - slot). Reports the iterations whose slot fell
+    /// in the window and the lateness percentiles.
+    private static func scheduler(_ client: RedisClient, _ options: Options) async throws {
+        let starts = NIOLockedValueBox<[(slot: Int64, late: Double)]>([])
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.concurrency)) { job in
+            let started = Double(microsecondsSinceEpoch()) / 1000
+            if let slot = job.id.split(separator: ":").last.flatMap({ Int64($0) }) {
+                starts.withLockedValue { $0.append((slot, started - Double(slot))) }
+            }
+            return .null
+        }
+        let queue = try Queue(queueName, client: client)
+        let running = Task { try await worker.run() }
+        let first = (microsecondsSinceEpoch() / 1000 / 1000 + 2) * 1000
+        let end = first + Int64(options.count) * 1000
+        var fires = 0.0, p50 = 0.0, p99 = 0.0, worst = 0.0
+        try await phase("fire", jobs: options.count, extras: { ["fires": fires, "p50_ms": p50, "p99_ms": p99, "max_ms": worst] }) {
+            try await queue.upsertJobScheduler("tick", repeat: RepeatOptions(every: .seconds(1), startDate: first))
+            while microsecondsSinceEpoch() / 1000 < end + 1000 { try await Task.sleep(for: .milliseconds(100)) }
+            let window = starts.withLockedValue { $0 }.filter { $0.slot >= first && $0.slot < end }
+            let late = window.map(\.late).sorted()
+            fires = Double(window.count)
+            (p50, p99, worst) = (percentile(late, 0.5), percentile(late, 0.99), late.last ?? 0)
+        }
+        await worker.close()
+        _ = await running.result
     }
 
     /// A worker that records, for each `ping` job, the time from the producer's add call to the handler's start.

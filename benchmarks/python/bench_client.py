@@ -4,7 +4,7 @@
 Started by `TributaryBenchmarks queue` as a child process; its Swift twin is
 Sources/TributaryBenchmarks/TributaryClient.swift. Both do the same thing in the same order.
 
-Usage: bench_client.py --redis URL --scenario P1 --role producer|worker --count N --children C
+Usage: bench_client.py --redis URL --scenario P1..P8 --role producer|worker --count N --children C
                        --concurrency C --gap-ms G
 
 Line protocol on stdout/stdin: the client prints READY, BEGIN <phase>, END <phase> <json> or
@@ -290,6 +290,41 @@ async def map_step(args, connection):
     await poller.aclose()
 
 
+async def scheduler(args, connection):
+    """P8: a job scheduler every 1 s, first slot on a whole second at least 1 s ahead, and one worker; for `count`
+    seconds records each iteration's start lateness (handler start - slot)."""
+    starts = []
+
+    async def handler(job, token):
+        started = microseconds_since_epoch() / 1000
+        slot = str(job.id).split(":")[-1]
+        if slot.isdigit():
+            starts.append((int(slot), started - int(slot)))
+        return None
+
+    queue = Queue(QUEUE, connection)
+    worker = Worker(QUEUE, handler, {**connection, "concurrency": args.concurrency})
+    first = (microseconds_since_epoch() // 1000 // 1000 + 2) * 1000
+    end = first + args.count * 1000
+    measured = {}
+
+    async def body():
+        await queue.upsertJobScheduler("tick", {"every": 1000, "startDate": first}, "tick")
+        while microseconds_since_epoch() / 1000 < end + 1000:
+            await asyncio.sleep(0.1)
+        window = [late for slot, late in starts if first <= slot < end]
+        values = sorted(window)
+        measured.update({"fires": len(window), "p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99),
+                         "max_ms": values[-1] if values else 0})
+
+    async def extras():
+        return measured
+
+    await phase("fire", args.count, body, extras=extras)
+    await queue.close()
+    await close_worker(worker)
+
+
 async def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redis", required=True)
@@ -322,6 +357,8 @@ async def main():
         await dag(args, connection)
     elif role == ("P7", "worker"):
         await map_step(args, connection)
+    elif role == ("P8", "worker"):
+        await scheduler(args, connection)
     else:
         raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
     sys.stdout.flush()
