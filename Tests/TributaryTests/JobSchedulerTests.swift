@@ -109,6 +109,19 @@ struct JobSchedulerTests {
         }
     }
 
+    @Test("a slot waiting for a delayed job blocks on Redis until 100 ms before it is due, then sleeps the rest")
+    func markerWait() {
+        let drain = Duration.seconds(5)
+        // Redis times a BZPOPMIN out on its 100 ms cron tick: blocking until the due time started jobs up to 100 ms
+        // late (bench P8: p50 46 ms, p99 98 ms).
+        #expect(Worker.markerWait(nextDelayedAt: 10_000, now: 9_000, drainDelay: drain)
+                == .init(block: .milliseconds(900), dueAt: 10_000))
+        #expect(Worker.markerWait(nextDelayedAt: 10_000, now: 9_950, drainDelay: drain) == .init(block: nil, dueAt: 10_000))
+        #expect(Worker.markerWait(nextDelayedAt: 10_000, now: 10_500, drainDelay: drain) == .init(block: nil, dueAt: 10_000))
+        #expect(Worker.markerWait(nextDelayedAt: 0, now: 9_000, drainDelay: drain) == .init(block: drain, dueAt: nil))
+        #expect(Worker.markerWait(nextDelayedAt: 60_000, now: 9_000, drainDelay: drain) == .init(block: drain, dueAt: nil))
+    }
+
     /// What an upsert says: "stored", or the error's message.
     static func upsertMessage(_ queue: Queue, _ id: String, _ options: RepeatOptions, _ template: JobTemplate) async -> String {
         do {

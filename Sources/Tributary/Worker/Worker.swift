@@ -375,11 +375,31 @@ public final class Worker: Service, Sendable {
         sleeper?.resume()
     }
 
+    /// How a slot with nothing to take waits: blocking on the marker for `block` (nil: not at all), then sleeping
+    /// until `dueAt` (ms since 1970) if the marker stayed empty.
+    struct MarkerWait: Equatable {
+        var block: Duration?
+        var dueAt: Int64?
+    }
+
+    /// Redis checks the timeouts of blocked commands on its cron tick, every 1000/hz ms (100 ms with the default
+    /// hz 10), so a BZPOPMIN times out up to that late.
+    static let blockTimeoutGranularity: Int64 = 100
+
+    /// The wait before the next delayed job is due: block on the marker until one granularity step before it, then
+    /// sleep the rest locally, so the job starts on time instead of up to 100 ms late.
+    static func markerWait(nextDelayedAt: Int64, now: Int64, drainDelay: Duration) -> MarkerWait {
+        guard nextDelayedAt > 0, nextDelayedAt - now < drainDelay.milliseconds else { return MarkerWait(block: drainDelay) }
+        let untilDue = max(nextDelayedAt - now, 0)
+        let blocking = untilDue - blockTimeoutGranularity
+        return MarkerWait(block: blocking > 0 ? .milliseconds(blocking) : nil, dueAt: nextDelayedAt)
+    }
+
     private func blockOnMarker(nextDelayedAt: Int64) async {
-        var timeout = options.drainDelay
-        if nextDelayedAt > 0 {
-            let untilDue = Duration.milliseconds(max(nextDelayedAt - EpochClock.milliseconds(), 0))
-            timeout = min(timeout, untilDue)
+        let wait = Self.markerWait(nextDelayedAt: nextDelayedAt, now: EpochClock.milliseconds(), drainDelay: options.drainDelay)
+        guard let timeout = wait.block else {
+            await sleepUntil(wait.dueAt)
+            return
         }
         // BZPOPMIN takes seconds; Redis 7 accepts fractions down to 1 ms.
         let seconds = max(Double(timeout.milliseconds) / 1000, 0.001)
@@ -390,7 +410,10 @@ public final class Worker: Service, Sendable {
             // A watchdog: on a half-open connection the reply would never come. Cancelling the send closes its
             // dedicated connection, and the next wait opens a new one.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { _ = try await markerClient.send(command) }
+                group.addTask {
+                    // Timed out with nothing on the marker: the delayed job is due within a granularity step.
+                    if try await markerClient.send(command).isNull { await self.sleepUntil(wait.dueAt) }
+                }
                 group.addTask {
                     try await Task.sleep(for: watchdog)
                     throw RedisClientError(.connectionClosed, "no reply to BZPOPMIN within \(watchdog); reconnecting")
@@ -404,6 +427,13 @@ public final class Worker: Service, Sendable {
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+
+    /// Sleeps until `dueAt` (ms since 1970), at most one block-timeout step; returns early when closing or paused.
+    private func sleepUntil(_ dueAt: Int64?) async {
+        guard let dueAt else { return }
+        let remaining = min(dueAt - EpochClock.milliseconds(), Self.blockTimeoutGranularity)
+        if remaining > 0, !isClosing, !isPaused { try? await Task.sleep(for: .milliseconds(remaining)) }
     }
 
     // MARK: Helpers
