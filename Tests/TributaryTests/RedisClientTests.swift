@@ -116,6 +116,32 @@ struct RedisClientTests {
         }
     }
 
+    @Test("50 tasks meeting NOSCRIPT at once share one SCRIPT LOAD, and a flushed cache is loaded again once")
+    func concurrentFirstUsesLoadOnce() async throws {
+        try await withRedisServer { server in
+            let client = try await RedisClient.connect(url: server.unixURL)
+            let script = RedisScript(source: "return redis.call('INCR', KEYS[1])")
+            func fiftyAtOnce() async throws {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<50 { group.addTask { _ = try await client.run(script, keys: ["counter"]) } }
+                    try await group.waitForAll()
+                }
+            }
+            try await client.send(RedisCommand("CONFIG", "RESETSTAT"))
+            try await fiftyAtOnce()
+            #expect(try await client.send(RedisCommand("GET", "counter")).string == "50")
+            // What the server counted, not only what the client says it sent.
+            let stats = try await client.send(RedisCommand("INFO", "commandstats")).string ?? ""
+            #expect(stats.contains("cmdstat_script|load:calls=1,"), "\(stats)")
+            #expect(client.scriptLoadCount == 1)
+            try await client.send(RedisCommand("SCRIPT", "FLUSH"))
+            try await fiftyAtOnce()
+            #expect(try await client.send(RedisCommand("GET", "counter")).string == "100")
+            #expect(client.scriptLoadCount == 2)
+            await client.close()
+        }
+    }
+
     @Test("MULTI/EXEC returns each reply; an error inside EXEC is an error, not dropped")
     func transactions() async throws {
         try await withRedisServer { server in

@@ -48,6 +48,8 @@ public final class RedisClient: Sendable {
     }
 
     private let shared = NIOLockedValueBox(Shared())
+    /// The scripts loaded through this client, so concurrent first uses share one SCRIPT LOAD.
+    let scriptLoads = ScriptLoads()
 
     private init(configuration: RedisConfiguration, tlsContext: NIOSSLContext?, connection: RedisConnection,
                  eventLoopGroup: any EventLoopGroup, logger: Logger) {
