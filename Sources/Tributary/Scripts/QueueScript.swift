@@ -127,6 +127,7 @@ enum ScriptIncludes {
         "deduplicate": PackageResources.deduplicate_lua,
         "releaseDeduplication": PackageResources.releaseDeduplication_lua,
         "effectiveRateLimit": PackageResources.effectiveRateLimit_lua,
+        "queueMeta": PackageResources.queueMeta_lua,
     ]
 }
 

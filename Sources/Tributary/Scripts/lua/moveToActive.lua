@@ -30,5 +30,4 @@
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
-return takeNextJob(k, ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]),
-  tonumber(ARGV[6]), ARGV[7])
+return takeNextJob(k, ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7])

@@ -68,16 +68,22 @@
 --- @include "detachFromParent"
 --- @include "jobCounter"
 --- @include "releaseDeduplication"
+--- @include "queueMeta"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
 local stalledKey, completedKey, failedKey = KEYS[10], KEYS[11], KEYS[12]
-local prefix, jobId, now, target, value, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6]
+local prefix, jobId, nowText, target, value, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local now = tonumber(nowText)
 local keepCount, keepAge, fetchNext = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] == "1"
 local maxAttempts, stacktrace = tonumber(ARGV[14]), ARGV[15]
 local jobKey = prefix .. jobId
 
 if redis.call("EXISTS", jobKey) == 0 then return -1 end
+-- The job's fields this step reads, in one HMGET (false when absent), passed to the includes that would read them.
+-- No step below changes them before they are used.
+local fields = redis.call("HMGET", jobKey, "parentKey", "parent", "parents", "deid", "atm", "mapIndex",
+  "flowRunKey", "flowNode")
 -- A field another producer wrote wrong makes the job fail for good, with a reason naming the field (unless the
 -- worker's reason already does); a job that was to complete is then kept in failed, whatever its retention.
 local function failForCorruption(problem, field)
@@ -87,12 +93,13 @@ local function failForCorruption(problem, field)
 end
 -- A bad parent link is found before the first write (Redis does not roll back a script that fails halfway);
 -- a bad `atm` where it is counted.
-local _, linkProblem = jobParents(jobKey)
+local parents, linkProblem = jobParents(jobKey, {fields[1], fields[2], fields[3]})
 if linkProblem then failForCorruption("job " .. linkProblem, "parent") end
 local traces = nil
 if target ~= "completed" and stacktrace ~= "" then traces = appendedStacktrace(jobKey, stacktrace) end
 local dropPending = false
-if target == "completed" then
+-- A job that never had children has neither key (the common case): one call instead of two.
+if target == "completed" and redis.call("EXISTS", jobKey .. ":dependencies", jobKey .. ":unsuccessful") > 0 then
   if redis.call("SCARD", jobKey .. ":dependencies") > 0 then
     if redis.call("HEXISTS", jobKey, "flowRun") == 1 and redis.call("EXISTS", jobKey .. ":failed") == 1 then
       dropPending = true
@@ -104,22 +111,23 @@ if target == "completed" then
 end
 local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
-if redis.call("LREM", k.active, -1, jobId) == 0 then return -3 end
+if redis.call("LREM", k.active, "-1", jobId) == 0 then return -3 end
 if dropPending then redis.call("DEL", jobKey .. ":dependencies") end
-releaseDeduplication(prefix, jobKey, jobId)
+releaseDeduplication(prefix, jobKey, jobId, fields[4])
 
-local cap = maxEvents(k.meta)
-local attemptsMade, counterProblem = incrementJobCounter(jobKey, "atm")
+local meta = queueMeta(k.meta)
+local cap = meta.maxEvents
+local attemptsMade, counterProblem = incrementJobCounter(jobKey, "atm", fields[5])
 if counterProblem then failForCorruption(counterProblem, "atm'") end
 local setKey = completedKey
 if target == "completed" then
-  redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", value)
+  redis.call("HSET", jobKey, "finishedOn", nowText, "returnvalue", value)
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "completed", "jobId", jobId,
     "returnvalue", value, "prev", "active")
-  completeChild(jobKey, value, now)
+  completeChild(jobKey, value, now, parents)
 else
   setKey = failedKey
-  redis.call("HSET", jobKey, "finishedOn", now, "failedReason", value)
+  redis.call("HSET", jobKey, "finishedOn", nowText, "failedReason", value)
   if traces then redis.call("HSET", jobKey, "stacktrace", traces) end
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "failed", "jobId", jobId,
     "failedReason", value, "prev", "active")
@@ -131,21 +139,21 @@ else
   end
 end
 
-releaseHeldItem(jobKey, now)
-recordRunOutcome(jobKey, target, now)
+releaseHeldItem(jobKey, now, fields[6], fields[1])
+recordRunOutcome(jobKey, target, now, fields[7], fields[8])
 
 if keepCount == 0 then
   -- A child still pending for a parent (failed under BullMQ's default policy) must not leave it waiting forever.
   detachFromParent(jobKey, false, prefix, now)
   removeJobData(jobKey)
 else
-  redis.call("ZADD", setKey, now, jobId)
+  redis.call("ZADD", setKey, nowText, jobId)
   trimFinished(setKey, prefix, now, keepCount, keepAge)
 end
 
 if not fetchNext then return 0 end
-local nextJob = takeNextJob(k, prefix, now, token, tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]),
-  ARGV[13])
+local nextJob = takeNextJob(k, prefix, nowText, token, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13],
+  meta)
 if nextJob[2] == 0 and redis.call("LLEN", k.wait) == 0 and redis.call("ZCARD", k.prioritized) == 0
     and redis.call("LLEN", k.active) == 0 then
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "drained")

@@ -5,8 +5,9 @@
 -- policy = "fpof" | "cpof" | "idof" | "rdof" | nil}.
 -- Never raises: a field another producer wrote wrong is skipped (a `parent` that is not a JSON object leaves the
 -- `parentKey` link without a policy), and the second result names it, for a failure reason.
-local function jobParents(jobKey)
-  local stored = redis.call("HMGET", jobKey, "parentKey", "parent", "parents")
+-- `stored` is {parentKey, parent, parents} when the caller already read them, or nil to read them here.
+local function jobParents(jobKey, stored)
+  stored = stored or redis.call("HMGET", jobKey, "parentKey", "parent", "parents")
   local entries = {}
   local function policyOf(data)
     for _, flag in ipairs({"fpof", "cpof", "idof", "rdof"}) do

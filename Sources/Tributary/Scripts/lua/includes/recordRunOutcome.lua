@@ -7,10 +7,15 @@
 -- a map) are left alone.
 -- Call it after the job's dependents were updated (released, or failed by policy) and before its hash is
 -- deleted by a retention policy.
-local function recordRunOutcome(jobKey, outcome, now)
-  local stored = redis.call("HMGET", jobKey, "flowRunKey", "flowNode")
-  if not stored[1] or not stored[2] then return end
-  if redis.call("EXISTS", stored[1]) == 0 then return end
-  redis.call("HSET", stored[1], "node:" .. stored[2], outcome)
-  settleRun(stored[1], now)
+-- `runKey` and `node` are the job's `flowRunKey` and `flowNode` when the caller already read them (false when
+-- absent), or nil.
+local function recordRunOutcome(jobKey, outcome, now, runKey, node)
+  if runKey == nil then
+    local stored = redis.call("HMGET", jobKey, "flowRunKey", "flowNode")
+    runKey, node = stored[1], stored[2]
+  end
+  if not runKey or not node then return end
+  if redis.call("EXISTS", runKey) == 0 then return end
+  redis.call("HSET", runKey, "node:" .. node, outcome)
+  settleRun(runKey, now)
 end

@@ -1,7 +1,8 @@
 -- When a job finishes for good: a deduplication id without ttl that this job owns is freed (BullMQ also deletes a
 -- key whose PTTL reads 0, one instant from expiring).
-local function releaseDeduplication(prefix, jobKey, jobId)
-  local id = redis.call("HGET", jobKey, "deid")
+-- `id` is the job's `deid` when the caller already read it (false when absent), or nil.
+local function releaseDeduplication(prefix, jobKey, jobId, id)
+  if id == nil then id = redis.call("HGET", jobKey, "deid") end
   if not id then return end
   local key = prefix .. "de:" .. id
   local ttl = redis.call("PTTL", key)

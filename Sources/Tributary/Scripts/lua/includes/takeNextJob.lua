@@ -3,17 +3,24 @@
 --- @include "promoteDueJobs"
 --- @include "jobCounter"
 --- @include "effectiveRateLimit"
+--- @include "queueMeta"
 
 -- Takes the next job for a worker: promotes due delayed jobs, honours pause, global concurrency and the rate
 -- limit (the worker's or the queue's global one, see effectiveRateLimit), then pops the wait list (first) or the
 -- prioritized set, locks the job and marks it active.
 -- Returns {fields, jobId, rateLimitTtl, nextDelayedAt}: fields and jobId are 0 when no job was taken;
 -- rateLimitTtl > 0 means the rate limit is reached; nextDelayedAt is the earliest delayed job's due time (ms).
-local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitDuration, workerName)
-  limitMax, limitDuration = effectiveRateLimit(k.meta, limitMax, limitDuration)
-  promoteDueJobs(k.delayed, k.wait, k.prioritized, k.pc, k.marker, k.events, prefix, now,
-    isPausedOrMaxed(k.meta, k.active))
-  if isPausedOrMaxed(k.meta, k.active) then
+-- `nowText` and `lockDuration` are the callers' ARGV strings, written as they are: a Lua number given to
+-- redis.call is formatted with "%.17g", which costs more than the command it is passed to. `meta` is what
+-- queueMeta read, or nil to read it here.
+local function takeNextJob(k, prefix, nowText, token, lockDuration, limitMax, limitDuration, workerName, meta)
+  local now = tonumber(nowText)
+  meta = meta or queueMeta(k.meta)
+  limitMax, limitDuration = effectiveRateLimit(meta, limitMax, limitDuration)
+  -- Promoting due jobs moves them to wait or prioritized only, so pause and concurrency read the same after it.
+  local blocked = isPausedOrMaxedBy(meta, k.active)
+  promoteDueJobs(k.delayed, k.wait, k.prioritized, k.pc, k.marker, k.events, prefix, now, blocked)
+  if blocked then
     return {0, 0, 0, 0}
   end
   if limitMax > 0 then
@@ -57,15 +64,15 @@ local function takeNextJob(k, prefix, now, token, lockDuration, limitMax, limitD
   local jobKey = prefix .. jobId
   if limitMax > 0 and redis.call("HEXISTS", jobKey, "defa") == 0 then
     if redis.call("INCR", k.limiter) == 1 then
-      redis.call("PEXPIRE", k.limiter, limitDuration)
+      redis.call("PEXPIRE", k.limiter, string.format("%d", limitDuration))
     end
   end
   redis.call("SET", jobKey .. ":lock", token, "PX", lockDuration)
   redis.call("XADD", k.events, "*", "event", "active", "jobId", jobId, "prev", "waiting")
   if workerName ~= "" then
-    redis.call("HSET", jobKey, "processedOn", now, "pb", workerName)
+    redis.call("HSET", jobKey, "processedOn", nowText, "pb", workerName)
   else
-    redis.call("HSET", jobKey, "processedOn", now)
+    redis.call("HSET", jobKey, "processedOn", nowText)
   end
   local _, startsProblem = incrementJobCounter(jobKey, "ats")
   if startsProblem then

@@ -6,7 +6,8 @@
 -- under BullMQ's default policy) is detached first, as when it is removed by hand.
 local function trimFinished(setKey, prefix, now, keepCount, maxAgeSeconds)
   if maxAgeSeconds > 0 then
-    local old = redis.call("ZRANGEBYSCORE", setKey, 0, now - maxAgeSeconds * 1000, "LIMIT", 0, 1000)
+    local old = redis.call("ZRANGEBYSCORE", setKey, "0", string.format("%d", now - maxAgeSeconds * 1000), "LIMIT", "0",
+      "1000")
     for _, jobId in ipairs(old) do
       detachFromParent(prefix .. jobId, false, prefix, now)
       removeJobData(prefix .. jobId)
@@ -14,13 +15,13 @@ local function trimFinished(setKey, prefix, now, keepCount, maxAgeSeconds)
     end
   end
   if keepCount >= 0 then
-    local extra = redis.call("ZREVRANGE", setKey, keepCount, -1)
+    local extra = redis.call("ZREVRANGE", setKey, string.format("%d", keepCount), "-1")
     for _, jobId in ipairs(extra) do
       detachFromParent(prefix .. jobId, false, prefix, now)
       removeJobData(prefix .. jobId)
     end
     if #extra > 0 then
-      redis.call("ZREMRANGEBYRANK", setKey, 0, -(keepCount + 1))
+      redis.call("ZREMRANGEBYRANK", setKey, "0", string.format("%d", -(keepCount + 1)))
     end
   end
 end
