@@ -53,18 +53,29 @@ public final class FlowProducer: Sendable {
     /// The limits on each job's data, and on the data and number of jobs of one tree or run
     /// (``DataLimits/default`` unless given).
     public let limits: DataLimits
+    /// The keys that encrypt the fields a node's ``JobOptions/encrypt`` names; `nil` when none are configured (a
+    /// flow that asks for encryption is then refused before anything is stored).
+    public let cipher: FieldCipher?
 
     /// Creates a producer.
-    public init(client: RedisClient, prefix: String = "bull", limits: DataLimits = .default) {
+    ///
+    /// - Parameters:
+    ///   - client: the connection flows are added with.
+    ///   - prefix: the key prefix of every queue in the flows.
+    ///   - limits: the limits on each job's data and on a tree or run.
+    ///   - cipher: the keys that encrypt the fields the nodes' ``JobOptions/encrypt`` name.
+    public init(client: RedisClient, prefix: String = "bull", limits: DataLimits = .default, cipher: FieldCipher? = nil) {
         self.client = client
         self.prefix = prefix
         self.limits = limits
+        self.cipher = cipher
     }
 
     /// Adds one tree atomically.
     ///
-    /// - Throws: ``QueueError`` (`invalidQueueName`, `invalidOption` naming the node) before anything is stored;
-    ///   ``RedisClientError`` `transactionFailed` if Redis refused part of the transaction.
+    /// - Throws: ``QueueError`` (`invalidQueueName`, `invalidOption` naming the node) and ``FieldCipherError``
+    ///   (fields to encrypt without keys, or missing) before anything is stored; ``RedisClientError``
+    ///   `transactionFailed` if Redis refused part of the transaction.
     @discardableResult
     public func add(_ flow: FlowJob) async throws -> FlowNode {
         try await addBulk([flow])[0]
@@ -140,7 +151,8 @@ public final class FlowProducer: Sendable {
             throw QueueError(.invalidOption, "flow node \(path): deduplication is for nodes without children (a "
                 + "deduplicated parent would leave its children without one), as in BullMQ 6")
         }
-        let request = JobRequest(flow.name, data: flow.data, options: flow.options)
+        let request = try JobRequest(flow.name, data: flow.data, options: flow.options)
+            .sealed(with: cipher, what: "flow node \(path)")
         // A generated id is passed to the script but, as in BullMQ, not stored in the job's opts.
         let id = flow.options.jobId ?? RandomID.hex32()
         let keys = QueueKeys(prefix: prefix, queueName: flow.queueName)

@@ -9,8 +9,9 @@ public struct Job: Sendable {
     public let queue: QueueKeys
     /// The job's name (what kind of work it is).
     public let name: String
-    /// The job's data; `.null` when the stored data is not valid JSON (see ``problem``).
-    public let data: JSONValue
+    /// The job's data; `.null` when the stored data is not valid JSON (see ``problem``). In a handler, encrypted
+    /// fields (see ``FieldCipher``) are already decrypted; read from Redis, they are envelopes (``FieldEnvelope``).
+    public internal(set) var data: JSONValue
     /// The options as stored.
     public let options: JobOptions
     /// When the job was created, in ms since 1970.

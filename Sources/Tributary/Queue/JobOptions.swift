@@ -51,12 +51,22 @@ public struct JobOptions: Sendable, Hashable {
     /// Skip the add while another job holds the same deduplication id (BullMQ's `deduplication`, see
     /// ``Deduplication``); the add then returns that job, with ``Job/addWasDeduplicated`` set.
     public var deduplication: Deduplication?
+    /// Fields of the job's data to store encrypted: dotted paths of object members (`password`, `card.number`).
+    /// Each value is replaced by an AES-256-GCM envelope (``FieldEnvelope``) before the job is stored, with the
+    /// ``FieldCipher`` of the ``Queue`` or ``FlowProducer``; workers with the key decrypt it before the handler
+    /// runs. Tributary's own option: it is not stored in `opts`, only its effect on the data is.
+    public var encrypt: [String] = []
+    /// Store the job's result encrypted (the path, and additional authenticated data, is `returnvalue`): the
+    /// worker seals what the handler returns with its ``WorkerOptions/cipher``. Kept in the job hash's
+    /// `encryptResult` field, not in `opts`.
+    public var encryptResult = false
 
     /// Creates options; every parameter has BullMQ's default.
     public init(jobId: String? = nil, delay: Duration = .zero, priority: Int = 0, lifo: Bool = false,
                 attempts: Int = 0, backoff: Backoff? = nil, removeOnComplete: Retention = .keepAll,
                 removeOnFail: Retention = .keepAll, timestamp: Int64? = nil, timeout: Duration? = nil,
-                onFailure: FailurePolicy = .keepWaiting, deduplication: Deduplication? = nil) {
+                onFailure: FailurePolicy = .keepWaiting, deduplication: Deduplication? = nil, encrypt: [String] = [],
+                encryptResult: Bool = false) {
         self.jobId = jobId
         self.delay = delay
         self.priority = priority
@@ -69,6 +79,8 @@ public struct JobOptions: Sendable, Hashable {
         self.timeout = timeout
         self.onFailure = onFailure
         self.deduplication = deduplication
+        self.encrypt = encrypt
+        self.encryptResult = encryptResult
     }
 
     /// The highest priority number for which jobs of equal priority stay first in, first out: 2^21 - 1.
@@ -133,6 +145,11 @@ public struct JobOptions: Sendable, Hashable {
         if let timeout, timeout <= .zero { throw invalid("timeout must be positive (got \(timeout))") }
         if let timestamp, timestamp < 0 { throw invalid("timestamp must not be negative (got \(timestamp))") }
         try deduplication?.validate()
+        do {
+            try EncryptedFieldPaths.validate(encrypt)
+        } catch let error as FieldCipherError {
+            throw invalid("encrypt: \(error.message)")
+        }
     }
 }
 

@@ -34,6 +34,9 @@ public final class Queue: Sendable {
     public let client: RedisClient
     /// The limits on what ``add(_:data:options:)`` and ``addBulk(_:)`` store (``DataLimits/default`` unless given).
     public let limits: DataLimits
+    /// The keys that encrypt the fields a job's ``JobOptions/encrypt`` names; `nil` when none are configured (an
+    /// add that asks for encryption then fails).
+    public let cipher: FieldCipher?
     let logger: Logger
 
     /// Creates a queue handle; nothing is written until a job is added.
@@ -41,8 +44,16 @@ public final class Queue: Sendable {
     /// - Throws: ``QueueError`` `invalidQueueName` when the name or prefix is empty, the name contains ':', or the
     ///   name is `__flows__`, under which flow run records are kept (a queue of that name would obliterate or
     ///   clean them).
+    ///
+    /// - Parameters:
+    ///   - name: the queue's name.
+    ///   - client: the connection to use.
+    ///   - prefix: the key prefix (BullMQ's default `bull`).
+    ///   - limits: the limits on what adds store.
+    ///   - cipher: the keys that encrypt the fields ``JobOptions/encrypt`` names (see ``FieldCipher``).
+    ///   - logger: where the queue logs.
     public init(_ name: String, client: RedisClient, prefix: String = "bull", limits: DataLimits = .default,
-                logger: Logger = Logger(label: "tributary.queue")) throws {
+                cipher: FieldCipher? = nil, logger: Logger = Logger(label: "tributary.queue")) throws {
         guard !name.isEmpty, !name.contains(":") else {
             throw QueueError(.invalidQueueName, "queue name '\(name)' must be non-empty and must not contain ':'")
         }
@@ -54,6 +65,7 @@ public final class Queue: Sendable {
         self.keys = QueueKeys(prefix: prefix, queueName: name)
         self.client = client
         self.limits = limits
+        self.cipher = cipher
         var logger = logger
         logger[metadataKey: "queue"] = .string(name)
         self.logger = logger
@@ -89,17 +101,20 @@ public final class Queue: Sendable {
     /// whose deduplication id is held is returned as ``add(_:data:options:)`` returns it.
     ///
     /// - Throws: ``QueueError`` `invalidOption`, or `limitExceeded` when a job's data is over
-    ///   ``DataLimits/jobDataBytes``, before anything is stored.
+    ///   ``DataLimits/jobDataBytes``, before anything is stored; ``FieldCipherError`` when fields to encrypt are
+    ///   missing or the queue has no ``cipher`` (nothing stored).
     @discardableResult
     public func addBulk(_ requests: [JobRequest]) async throws -> [Job] {
         guard !requests.isEmpty else { return [] }
+        var requests = requests
         for (index, request) in requests.enumerated() {
+            let which = requests.count == 1 ? "job '\(request.name)'" : "job \(index) ('\(request.name)')"
             do {
                 try request.options.validate()
             } catch let error as QueueError {
-                let which = requests.count == 1 ? "job '\(request.name)'" : "job \(index) ('\(request.name)')"
                 throw QueueError(error.code, "\(which): \(error.message)")
             }
+            requests[index] = try request.sealed(with: cipher, what: which)
         }
         let now = EpochClock.milliseconds()
         let timestamps = requests.map { $0.options.timestamp ?? now }
@@ -192,13 +207,17 @@ public final class Queue: Sendable {
         }
         let dataText = request.data.serialized()
         let optionsText = storedOptions.serialized()
+        var extraFields = extraFields
+        // Tributary's own option: the worker seals the result (`returnvalue`) when the field is set.
+        if options.encryptResult { extraFields["encryptResult"] = "1" }
+        let extraText = extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()
         let arguments: [RedisArgument] = [
             .string(keys.jobKeyPrefix), .string(jobId ?? options.jobId ?? ""), .string(request.name), .integer(timestamp),
             .string(dataText), .string(optionsText),
             .integer(options.delay.milliseconds), .integer(Int64(options.priority)),
             .string(options.lifo ? "RPUSH" : "LPUSH"), .string(parentKey), .string(parentJSON),
             .string(waitsForChildren ? "1" : "0"),
-            .string(extraFields.isEmpty ? "" : JSONValue.object(extraFields).serialized()), .string(parentsJSON),
+            .string(extraText), .string(parentsJSON),
             .string(guardKey), .string(options.deduplication.map { $0.storedJSON.serialized() } ?? ""),
         ]
         var linkFields: [String: String] = [:]

@@ -52,13 +52,15 @@ extension Job {
         let handle = try runningHandle("addChildren")
         guard !requests.isEmpty else { return [] }
         let childQueue = try Queue(queue ?? self.queue.queueName, client: handle.queue.client, prefix: self.queue.prefix,
-                                   limits: handle.queue.limits)
-        for request in requests {
+                                   limits: handle.queue.limits, cipher: handle.queue.cipher)
+        var requests = requests
+        for (index, request) in requests.enumerated() {
             do {
                 try request.options.validate()
             } catch let error as QueueError {
                 throw QueueError(error.code, "child '\(request.name)' of job \(id): \(error.message)")
             }
+            requests[index] = try request.sealed(with: childQueue.cipher, what: "child '\(request.name)' of job \(id)")
         }
         let now = EpochClock.milliseconds()
         let timestamps = requests.map { $0.options.timestamp ?? now }

@@ -172,9 +172,10 @@ enum MapNodeRunner {
         stored["parent"] = ["id": .string(job.id), "queue": .string(job.queue.qualifiedName)]
         let parent: JSONValue = ["id": .string(job.id), "queueKey": .string(job.queue.qualifiedName), "idof": true]
         var extra: JSONObject = [:]
-        for field in ["flowRun", "flowNode", "command"] { extra[field] = job.fields[field].map(JSONValue.string) }
+        for field in ["flowRun", "flowNode", "command", "encryptResult"] { extra[field] = job.fields[field].map(JSONValue.string) }
+        // The data as stored: encrypted fields stay encrypted in the items (the handler's copy is decrypted).
         return [
-            .string(job.name), .string(job.data.serialized()), .string(JSONValue.object(stored).serialized()),
+            .string(job.name), .string(job.fields["data"] ?? job.data.serialized()), .string(JSONValue.object(stored).serialized()),
             .string(parent.serialized()), .string(extra.isEmpty ? "" : JSONValue.object(extra).serialized()),
         ]
     }

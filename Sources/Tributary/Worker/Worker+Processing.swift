@@ -57,20 +57,25 @@ extension Worker {
         } else {
             do {
                 try await job.loadInputs(client: client)
+                try prepareEncryptedJob(&job)
                 if try await skipUnlessConditionHolds(job, token: token) { return nil }
                 let body: Handler
                 if job.fields["flowMap"] != nil {
                     let limits = options.limits
                     body = { job in try await MapNodeRunner.run(job, limits: limits) }
                 } else if FlowScheduleRunner.isFiring(job) {
-                    let client = self.client
-                    body = { job in try await FlowScheduleRunner.run(job, client: client) }
+                    let (client, cipher) = (self.client, options.cipher)
+                    body = { job in try await FlowScheduleRunner.run(job, client: client, cipher: cipher) }
                 } else {
                     body = handler
                 }
                 outcome = await runHandler(job, body: body)
             } catch let error as UnrecoverableError {
                 outcome = .failure(AttemptFailure(reason: error.message, error: error, unrecoverable: true))
+            } catch let error as FieldCipherError {
+                // No retry: another attempt on this worker would not have the key either.
+                let reason = "job \(job.id) cannot be processed: \(error.message)"
+                outcome = .failure(AttemptFailure(reason: reason, error: error, unrecoverable: true))
             } catch {
                 let reason = "job \(job.id): could not read the results of the nodes it needs: \(error)"
                 outcome = .failure(AttemptFailure(reason: reason, error: error, unrecoverable: false))
@@ -80,7 +85,13 @@ extension Worker {
         do {
             switch outcome {
             case .success(let value):
-                let text = value.serialized()
+                let text: String
+                do {
+                    text = try storedResult(value, of: job)
+                } catch let error as FieldCipherError {
+                    let failure = AttemptFailure(reason: "job \(job.id): \(error.message)", error: error, unrecoverable: true)
+                    return try await fail(job, token: token, failure: failure, logger: logger)
+                }
                 do {
                     try DataLimits.check(text.utf8.count, against: options.limits.returnValueBytes, "the result of job \(job.id)",
                                          setting: "DataLimits.returnValueBytes, --max-result", consequence: "the job failed")
@@ -129,6 +140,26 @@ extension Worker {
             report(error, "finishing job \(job.id)")
             return nil
         }
+    }
+
+    /// Decrypts the job's encrypted fields and inputs for the handler, and checks that its result can be sealed.
+    ///
+    /// - Throws: ``FieldCipherError`` naming the field and key id (the job fails at once, without retries).
+    private func prepareEncryptedJob(_ job: inout Job) throws {
+        try job.decryptForHandler(with: options.cipher)
+        if job.encryptsResult, options.cipher == nil {
+            throw FieldCipherError(.noKeys, "it asks for its result to be encrypted (encryptResult) and this worker has "
+                + "no keys: set TRIBUTARY_KEYS or TRIBUTARY_KEYS_FILE (or WorkerOptions.cipher)")
+        }
+    }
+
+    /// The text stored as the job's result: the value's JSON, sealed under `returnvalue` when the job asks for it.
+    private func storedResult(_ value: JSONValue, of job: Job) throws -> String {
+        guard job.encryptsResult else { return value.serialized() }
+        guard let cipher = options.cipher else {
+            throw FieldCipherError(.noKeys, "its result is to be encrypted (encryptResult) and this worker has no keys")
+        }
+        return try cipher.seal(value, path: EncryptedFieldPaths.result).serialized()
     }
 
     private func runHandler(_ job: Job, body handler: @escaping Handler) async -> Result<JSONValue, AttemptFailure> {

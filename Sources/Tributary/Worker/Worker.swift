@@ -102,7 +102,8 @@ public final class Worker: Service, Sendable {
             throw QueueError(.invalidOption, "limiter.max must be at least 1 and limiter.duration positive")
         }
         self.keys = QueueKeys(prefix: prefix, queueName: queue)
-        self.queue = try Queue(queue, client: client, prefix: prefix, limits: options.limits, logger: logger)
+        self.queue = try Queue(queue, client: client, prefix: prefix, limits: options.limits, cipher: options.cipher,
+                               logger: logger)
         self.client = client
         self.options = options
         self.router = router

@@ -36,11 +36,17 @@ public struct WorkerOptions: Sendable {
     /// Limits on results (``DataLimits/returnValueBytes``), map items (``DataLimits/mapItems``) and the data of
     /// children a handler adds (``DataLimits/jobDataBytes``).
     public var limits: DataLimits = .default
+    /// The keys that decrypt encrypted fields (``FieldEnvelope``) before the handler runs, seal results of jobs
+    /// that ask for it (``JobOptions/encryptResult``) and encrypt the children handlers add. `nil`: no keys; a job
+    /// with an encrypted field then fails at once, without retries, with a reason naming the key id. The library
+    /// does not read the environment by itself: use ``FieldCipher/fromEnvironment(_:)`` (the CLI does).
+    public var cipher: FieldCipher?
 
     /// Creates options with BullMQ's defaults.
     public init(concurrency: Int = 1, lockDuration: Duration = .seconds(30), stalledInterval: Duration = .seconds(30),
                 maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5), limiter: RateLimit? = nil, name: String? = nil,
-                backoffStrategies: [String: BackoffStrategy] = [:], limits: DataLimits = .default) {
+                backoffStrategies: [String: BackoffStrategy] = [:], limits: DataLimits = .default,
+                cipher: FieldCipher? = nil) {
         self.concurrency = concurrency
         self.lockDuration = lockDuration
         self.stalledInterval = stalledInterval
@@ -50,6 +56,7 @@ public struct WorkerOptions: Sendable {
         self.name = name
         self.backoffStrategies = backoffStrategies
         self.limits = limits
+        self.cipher = cipher
     }
 }
 

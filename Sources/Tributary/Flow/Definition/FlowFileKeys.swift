@@ -5,9 +5,9 @@ enum FlowFileKeys {
     /// both formats (the root node of BullMQ's nested shape) and nowhere else, and otherwise ignored.
     static let schema = "$schema"
     /// Top level of the native format.
-    static let topLevel = [schema, "flow", "queue", "prefix", "defaults", "schedule", "nodes"]
+    static let topLevel = [schema, "flow", "queue", "prefix", "defaults", "schedule", "encrypt", "encryptResult", "nodes"]
     /// A node of the native format.
-    static let node = ["name", "queue", "needs", "data", "opts", "onFailure", "run", "when", "map"]
+    static let node = ["name", "queue", "needs", "data", "opts", "onFailure", "run", "when", "map", "encrypt", "encryptResult"]
     /// A node's `map` object.
     static let map = FlowMapReader.keys
     /// The keys of a `when` condition object (tests, operators and combinators).

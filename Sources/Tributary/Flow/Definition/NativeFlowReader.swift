@@ -63,12 +63,14 @@ struct NativeFlowReader {
         if nodes.isEmpty {
             problems.add(.emptyFlow, at: draft.nodesPath, "the flow has no nodes")
         }
+        let encryption = FlowEncryptionReader.topLevel(document, problems: &problems)
         for (id, value) in nodes {
-            readNode(id, value, defaultQueue: defaultQueue, defaults: defaults)
+            readNode(id, value, defaultQueue: defaultQueue, defaults: defaults, encryption: encryption)
         }
     }
 
-    private mutating func readNode(_ id: String, _ value: JSONValue, defaultQueue: String?, defaults: JSONObject) {
+    private mutating func readNode(_ id: String, _ value: JSONValue, defaultQueue: String?, defaults: JSONObject,
+                                   encryption: FlowEncryptionReader.TopLevel) {
         let path = draft.nodesPath.key(id)
         if let problem = FlowNames.problem(with: id, what: "node id") {
             problems.add(.invalidName, at: path, node: id, problem)
@@ -136,6 +138,7 @@ struct NativeFlowReader {
             node.map = FlowMapReader.read(value, at: path.key("map"), node: id, needs: node.needs.map(\.id),
                                           problems: &problems)
         }
+        FlowEncryptionReader.apply(to: &node, object, topLevel: encryption, problems: &problems)
     }
 
     /// `needs`: one id or an array of ids. Malformed entries are reported and left out.

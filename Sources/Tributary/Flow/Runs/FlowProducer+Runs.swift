@@ -17,7 +17,8 @@ extension FlowProducer {
     ///     existing run's receipt with `created == false`. A random id when `nil`.
     /// - Throws: ``QueueError`` `invalidOption`/`invalidQueueName` (nothing stored), `flowRejected` when a job
     ///   id is taken or a key has the wrong type (nothing stored), `limitExceeded` when the run is over ``limits``
-    ///   (nodes, a node's data, all the data, a literal map's items; nothing stored).
+    ///   (nodes, a node's data, all the data, a literal map's items; nothing stored); ``FieldCipherError`` when a
+    ///   node asks to encrypt a field its data lacks, or this producer has no ``cipher`` (nothing stored).
     @discardableResult
     public func submit(_ plan: FlowPlan, runId: String? = nil) async throws -> FlowRunReceipt {
         try await submit(plan, runId: runId, schedule: nil)
@@ -89,8 +90,10 @@ extension FlowProducer {
                 extra["command"] = .string(JSONValue.array(command.map { .string($0) }).serialized())
             }
             let keys = queues[node.id]!, jobId = jobIds[node.id]!
+            let request = try JobRequest(node.name, data: node.data, options: options)
+                .sealed(with: cipher, what: "flow node '\(node.id)'")
             let arguments = Queue.addArguments(
-                JobRequest(node.name, data: node.data, options: options), keys: keys, timestamp: timestamp,
+                request, keys: keys, timestamp: timestamp,
                 jobId: jobId, parents: node.dependents.map { (jobIds[$0]!, queues[$0]!) },
                 waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey)
             if case .string(let dataText) = arguments[4] { dataSizes.append((job: "node '\(node.id)'", dataBytes: dataText.utf8.count)) }

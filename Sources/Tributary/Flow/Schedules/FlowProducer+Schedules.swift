@@ -60,7 +60,7 @@ enum FlowScheduleRunner {
         job.fields["rjk"] != nil && job.data[FlowSchedule.dataKey]?["definition"] != nil
     }
 
-    static func run(_ job: Job, client: RedisClient) async throws -> JSONValue {
+    static func run(_ job: Job, client: RedisClient, cipher: FieldCipher? = nil) async throws -> JSONValue {
         guard let schedule = job.fields["rjk"], let definition = job.data[FlowSchedule.dataKey]?["definition"] else {
             throw UnrecoverableError("job \(job.id) is not a flow schedule's firing")
         }
@@ -72,7 +72,7 @@ enum FlowScheduleRunner {
         } catch {
             throw UnrecoverableError("the flow stored with schedule '\(schedule)' does not compile: \(error)")
         }
-        let producer = FlowProducer(client: client, prefix: job.queue.prefix)
+        let producer = FlowProducer(client: client, prefix: job.queue.prefix, cipher: cipher)
         let receipt = try await producer.submit(plan, runId: FlowSchedule.runId(schedule: schedule, slot: slot),
                                                 schedule: schedule)
         return ["run": .string(receipt.runId), "created": .bool(receipt.created)]
