@@ -57,6 +57,10 @@ struct CLIError: Error, CustomStringConvertible {
             return CLIError("Redis replied: \(error.message)", status: unavailable ? .redisUnavailable : .failed)
         case let error as JSONParseError:
             return CLIError("\(error)", status: .invalidInput)
+        case let error as FieldCipherError:
+            // Keys or paths to fix before anything is stored (exit 2); a field that does not decrypt is a failure.
+            let input: [FieldCipherError.Code] = [.invalidKey, .unreadableKeyFile, .noKeys, .invalidPath, .missingField]
+            return CLIError(error.message, status: input.contains(error.code) ? .invalidInput : .failed)
         default:
             return nil
         }

@@ -99,8 +99,8 @@ struct ConnectionOptions: ParsableArguments {
     }
 
     /// A queue handle on `client`.
-    func queue(_ name: String, client: RedisClient) throws -> Queue {
-        try Queue(name, client: client, prefix: prefix)
+    func queue(_ name: String, client: RedisClient, cipher: FieldCipher? = nil) throws -> Queue {
+        try Queue(name, client: client, prefix: prefix, cipher: cipher)
     }
 }
 

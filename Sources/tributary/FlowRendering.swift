@@ -152,7 +152,7 @@ enum FlowRendering {
             break
         }
         if node.state == .completed, let result = job.returnValue {
-            text += " → " + cut(result.serialized(), 60)
+            text += " → " + cut(result.redactingEncryptedFields().serialized(), 60)
         } else if node.state == .failed || (node.state != .completed && job.attemptsMade > 0),
                   let reason = job.failedReason, !reason.isEmpty {
             text += ": " + oneLine(reason)

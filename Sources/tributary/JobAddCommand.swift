@@ -59,6 +59,13 @@ extension JobCommand {
         @Flag(help: "Replace a holder of the deduplication id that is still delayed.")
         var dedupeReplace = false
 
+        @Option(help: ArgumentHelp("Store this field of the data encrypted (a dotted path such as card.number; repeat "
+                                   + "for more). Needs TRIBUTARY_KEYS or TRIBUTARY_KEYS_FILE.", valueName: "path"))
+        var encrypt: [String] = []
+
+        @Flag(help: "Have the worker store the job's result encrypted (needs keys on the worker).")
+        var encryptResult = false
+
         @OptionGroup var output: JSONOutputOption
 
         func validate() throws {
@@ -75,8 +82,14 @@ extension JobCommand {
                 options.deduplication = .init(id: dedupeId, ttl: dedupeTtl?.duration, extend: dedupeExtend,
                                               replace: dedupeReplace)
             }
+            options.encrypt = encrypt
+            options.encryptResult = encryptResult
+            let cipher = try FieldKeys.load()
+            if !encrypt.isEmpty, cipher == nil {
+                throw CLIError("--encrypt needs keys: \(FieldKeys.howTo); nothing was added", status: .invalidInput)
+            }
             try await connection.withClient { client in
-                let job = try await connection.queue(queue, client: client).add(name, data: data, options: options)
+                let job = try await connection.queue(queue, client: client, cipher: cipher).add(name, data: data, options: options)
                 if output.json {
                     print(JSONValue.object([
                         "queue": .string(queue), "id": .string(job.id), "deduplicated": .bool(job.addWasDeduplicated),

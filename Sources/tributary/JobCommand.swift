@@ -36,7 +36,8 @@ struct JobCommand: AsyncParsableCommand {
             discussion: """
                 Long data, results and logs are cut (20 lines, 2000 characters; the last 20 log lines) unless \
                 --full is given. --json prints everything: the parsed fields, the state, the whole log and every \
-                raw field of the job's hash.
+                raw field of the job's hash. Encrypted fields (see "encrypt" in docs/production.md) are shown as \
+                <encrypted A256GCM kid=K>, and with --json as stored (the envelope); nothing is decrypted.
 
                 Examples:
                   tributary job show 42 --queue emails
@@ -196,8 +197,9 @@ enum JobRendering {
         if let deduplicationId = job.deduplicationId { add("dedupe id", deduplicationId) }
         if let worker = job.processedBy { add("worker", worker) }
         if let progress = job.progress { add("progress", cut(progress.serialized())) }
-        add("data", cut(job.data.prettyPrinted()))
-        if let result = job.returnValue { add("result", cut(result.prettyPrinted())) }
+        // Encrypted fields are drawn as `<encrypted A256GCM kid=k1>`; --json prints them as stored (the envelope).
+        add("data", cut(job.data.redactingEncryptedFields().prettyPrinted()))
+        if let result = job.returnValue { add("result", cut(result.redactingEncryptedFields().prettyPrinted())) }
         if let reason = job.failedReason, !reason.isEmpty { add("failure", cut(reason)) }
         if let problem = job.problem { add("problem", problem) }
         if logCount > 0 {

@@ -28,6 +28,10 @@ struct RunCommand: AsyncParsableCommand {
             killed and their jobs run again elsewhere); a second signal interrupts them at once. The run itself \
             goes on (`tributary flow cancel ID` cancels it).
 
+            A flow whose nodes ask for encrypted fields ("encrypt", "encryptResult") needs keys: TRIBUTARY_KEYS \
+            (kid1:BASE64,kid2:BASE64; the first encrypts) or TRIBUTARY_KEYS_FILE; without them nothing is \
+            submitted (exit 2). Workers need the same keys to decrypt.
+
             Exit codes: 0 submitted (with --wait: the run completed), 1 the run failed, was cancelled or \
             outlived --timeout, 2 invalid file or options, 3 Redis unreachable, 5 stopped by SIGINT or SIGTERM \
             before the run ended.
@@ -68,6 +72,11 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let plan = try compile()
+        let cipher = try FieldKeys.load()
+        if cipher == nil, let node = FieldKeys.nodeAskingForEncryption(in: plan) {
+            throw CLIError("\(file) asks for encrypted fields (node '\(node.id)': encrypt/encryptResult) but no keys are "
+                + "configured: \(FieldKeys.howTo); nothing was submitted", status: .invalidInput)
+        }
         if let wanted = plan.prefix, let given = connection.explicitPrefix, wanted != given {
             throw CLIError("\(file) asks for prefix '\(wanted)' but --prefix is '\(given)'", status: .invalidInput)
         }
@@ -75,7 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try await connection.configuration(.failFast)
         let client = try await connect(configuration)
         do {
-            try await submitAndFollow(plan, prefix: prefix, configuration: configuration, client: client)
+            try await submitAndFollow(plan, prefix: prefix, configuration: configuration, client: client, cipher: cipher)
         } catch {
             await client.close()
             throw error
@@ -84,8 +93,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func submitAndFollow(_ plan: FlowPlan, prefix: String, configuration: RedisConfiguration,
-                                 client: RedisClient) async throws {
-        let producer = FlowProducer(client: client, prefix: prefix, limits: limits.dataLimits)
+                                 client: RedisClient, cipher: FieldCipher?) async throws {
+        let producer = FlowProducer(client: client, prefix: prefix, limits: limits.dataLimits, cipher: cipher)
         let receipt = try await producer.submit(plan, runId: runId)
         if !receipt.created { Output.warn("run \(receipt.runId) exists already: nothing was submitted") }
         guard following.follows else {

@@ -53,7 +53,8 @@ struct RunFollowOptions: ParsableArguments {
             workerConfiguration.disconnectedBehavior = .waitForReconnect
             let shared = try await Self.connect(workerConfiguration)
             workerClient = shared
-            workers = try startWorkers(queues: queues, prefix: producer.prefix, limits: producer.limits, client: shared)
+            workers = try startWorkers(queues: queues, prefix: producer.prefix, limits: producer.limits,
+                                       cipher: producer.cipher, client: shared)
         }
         let display: ProgressDisplay? = json ? nil : ProgressDisplay()
         let follower = RunProgress(producer: producer, runId: runId, display: display, timeout: timeout?.duration)
@@ -94,7 +95,8 @@ struct RunFollowOptions: ParsableArguments {
         }
     }
 
-    private func startWorkers(queues: [String], prefix: String, limits: DataLimits, client: RedisClient) throws -> [Worker] {
+    private func startWorkers(queues: [String], prefix: String, limits: DataLimits, cipher: FieldCipher?,
+                              client: RedisClient) throws -> [Worker] {
         var logger = Logger(label: "tributary.run")
         logger.logLevel = .error  // job failures show in the tree
         return try queues.map { queue in
@@ -105,6 +107,7 @@ struct RunFollowOptions: ParsableArguments {
             }
             var options = tuning.workerOptions(concurrency: concurrency)
             options.limits = limits
+            options.cipher = cipher
             return try Worker(queue: queue, client: client, prefix: prefix, options: options, logger: logger, router: router)
         }
     }

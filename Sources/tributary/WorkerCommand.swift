@@ -102,6 +102,7 @@ struct WorkerCommand: AsyncParsableCommand {
             logger.warning("command steps are enabled: anyone who can write to this Redis can run programs as this user",
                            metadata: ["redis": "\(configuration.endpoint)"])
         }
+        let cipher = try FieldKeys.load()
         var workers: [Worker] = []
         for name in Set(queue).sorted() {
             let router = JobRouter()
@@ -111,6 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
             var options = tuning.workerOptions(concurrency: concurrency, name: self.name)
             options.limits.returnValueBytes = maxResult.bytes
             options.limits.mapItems = maxMapItems.count
+            options.cipher = cipher
             workers.append(try Worker(queue: name, client: client, prefix: connection.prefix, options: options,
                                       logger: logger, router: router))
         }
