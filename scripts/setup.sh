@@ -55,5 +55,12 @@ if [ "$setup_python" = yes ] && ! venv_ready; then
     fi
     rm -f "$venv_log"
 fi
+# The encrypted-fields interop test runs the Python snippet of docs/production.md, which needs `cryptography`.
+cryptography_pin="48.0.0"
+if [ "$setup_python" = yes ] && [ "$("$venv_dir/bin/python" -I -c 'from importlib.metadata import version; print(version("cryptography"))' 2>/dev/null)" != "$cryptography_pin" ]; then
+    echo "setup: installing cryptography==$cryptography_pin into .venv"
+    "$venv_dir/bin/pip" install --quiet "cryptography==$cryptography_pin" \
+        || { echo "setup: could not install cryptography==$cryptography_pin into $venv_dir" >&2; exit 1; }
+fi
 unset -f venv_ready
-unset venv_dir bullmq_pin venv_log setup_python setup_swift
+unset venv_dir bullmq_pin venv_log setup_python setup_swift cryptography_pin

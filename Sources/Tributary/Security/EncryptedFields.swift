@@ -127,7 +127,8 @@ extension JSONValue {
     }
 
     /// The value with every encrypted field drawn as its placeholder (`"<encrypted A256GCM kid=k1>"`), for
-    /// `job show`, `flow show` and the dashboard; malformed envelopes are drawn as `"<encrypted, malformed>"`.
+    /// `job show`, `flow show` and other views of a job; malformed envelopes are drawn as
+    /// `"<encrypted, malformed>"`.
     public func redactingEncryptedFields() -> JSONValue {
         switch self {
         case .null, .bool, .int, .double, .string: return self

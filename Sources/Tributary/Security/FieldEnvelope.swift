@@ -57,7 +57,7 @@ public struct FieldEnvelope: Sendable, Hashable {
          "ct": .string(QueueKeys.base64(ciphertextAndTag))]
     }
 
-    /// How `job show`, `flow show` and the dashboard draw an encrypted field: `<encrypted A256GCM kid=k1>`.
+    /// How `job show` and `flow show` draw an encrypted field: `<encrypted A256GCM kid=k1>`.
     public var placeholder: String { "<encrypted \(Self.algorithm) kid=\(keyId)>" }
 
     /// Whether `value` is an object marked as an envelope (`$enc`), well formed or not.
