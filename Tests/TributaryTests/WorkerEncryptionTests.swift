@@ -69,6 +69,55 @@ struct WorkerEncryptionTests {
         }
     }
 
+    @Test("updateData from a handler stores the decrypted fields encrypted again")
+    func updateDataReseals() async throws {
+        try await withQueue("vault") { _, client, _ in
+            let cipher = try TestKeys.cipher()
+            let queue = try Queue("vault", client: client, cipher: cipher)
+            let worker = try Worker(queue: "vault", client: client, options: .init(cipher: cipher)) { job in
+                guard case .object(var data) = job.data else { return .null }
+                data["step"] = 2
+                try await job.updateData(.object(data))
+                return .null
+            }
+            let job = try await queue.add("charge", data: ["pins": [1111, 2222], "card": ["number": "4111"]],
+                                          options: .init(encrypt: ["card.number", "pins.1"]))
+            try await withWorkers([worker]) { () async throws in
+                _ = try await queue.waitUntilFinished(job.id)
+            }
+            let stored = try await hashFields(client, "bull:vault:\(job.id)")["data"]!
+            #expect(!stored.contains("4111") && !stored.contains("2222") && stored.contains("1111"), "\(stored)")
+            let data = try JSONValue.parse(stored)
+            #expect(data["step"] == 2 && data["pins"]?[0] == 1111)
+            #expect(try data.decryptingFields(with: cipher) == ["pins": [1111, 2222], "card": ["number": "4111"], "step": 2])
+        }
+    }
+
+    @Test("a BullMQ-style flow: the parent's childrenValues are decrypted in its handler, stored sealed outside")
+    func childrenValuesDecrypted() async throws {
+        try await withQueue("tree") { queue, client, _ in
+            let cipher = try TestKeys.cipher()
+            let flows = FlowProducer(client: client, cipher: cipher)
+            let tree = try await flows.add(FlowJob("parent", queue: "tree", children: [
+                FlowJob("child", queue: "tree", data: ["n": 7], options: .init(encryptResult: true)),
+            ]))
+            let seen = Mutex<[String: JSONValue]>([:])
+            let worker = try Worker(queue: "tree", client: client, options: .init(cipher: cipher)) { job in
+                if job.name == "child" { return ["secret": job.data["n"] ?? .null] }
+                let values = try await job.childrenValues()
+                seen.withLock { $0 = values }
+                return .null
+            }
+            try await withWorkers([worker]) { () async throws in
+                _ = try await queue.waitUntilFinished(tree.job.id)
+            }
+            let childKey = "bull:tree:\(tree.children[0].job.id)"
+            #expect(seen.withLock { $0 } == [childKey: ["secret": 7]])
+            let outside = try await tree.job.childrenValues(client: client)
+            #expect(outside.count == 1 && FieldEnvelope.isEnvelope(outside[childKey]!))
+        }
+    }
+
     @Test("a job asking for an encrypted result fails at once on a worker without keys, before its handler runs")
     func encryptResultNeedsKeys() async throws {
         try await withQueue("vault") { queue, client, _ in

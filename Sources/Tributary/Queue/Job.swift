@@ -49,6 +49,8 @@ public struct Job: Sendable {
     public internal(set) var addWasDeduplicated = false
     /// Set by the worker on the job it hands to a handler (progress, logs, moveToDelayed).
     var handle: JobHandle?
+    /// The paths of the encrypted fields the worker decrypted for the handler; ``updateData(_:)`` seals them again.
+    var decryptedPaths: [String] = []
     /// For a node of a flow run, the results of the nodes it needs, by node id; filled by the worker before the
     /// handler runs. A needed node that failed under the `ignore` or `continue` policy is in ``inputFailures``
     /// instead; one that failed under `remove` is in neither.

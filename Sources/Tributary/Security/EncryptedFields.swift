@@ -1,4 +1,5 @@
-/// The paths of encrypted fields (`card.number`): dot-separated member names inside a job's data.
+/// The paths of encrypted fields (`card.number`): dot-separated member names inside a job's data; inside an array,
+/// a segment that is a number picks an element (`items.0`).
 enum EncryptedFieldPaths {
     /// The path, and additional authenticated data, of an encrypted result.
     static let result = "returnvalue"
@@ -32,12 +33,20 @@ enum EncryptedFieldPaths {
 }
 
 extension JSONValue {
-    /// The value at a dotted path of object members, or `nil`.
+    /// The value at a dotted path of object members (array elements by index), or `nil`.
     func value(atFieldPath path: String) -> JSONValue? {
         var current = self
         for segment in path.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let next = current.objectValue?[String(segment)] else { return nil }
-            current = next
+            switch current {
+            case .object(let object):
+                guard let next = object[String(segment)] else { return nil }
+                current = next
+            case .array(let items):
+                guard let index = Int(segment), items.indices.contains(index) else { return nil }
+                current = items[index]
+            default:
+                return nil
+            }
         }
         return current
     }
@@ -45,9 +54,18 @@ extension JSONValue {
     /// This value with `transform` applied to the member at `segments` (which must exist).
     private func replacing(at segments: ArraySlice<Substring>, _ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONValue {
         guard let first = segments.first else { return try transform(self) }
-        guard case .object(var object) = self, let member = object[String(first)] else { return self }
-        object[String(first)] = try member.replacing(at: segments.dropFirst(), transform)
-        return .object(object)
+        switch self {
+        case .object(var object):
+            guard let member = object[String(first)] else { return self }
+            object[String(first)] = try member.replacing(at: segments.dropFirst(), transform)
+            return .object(object)
+        case .array(var items):
+            guard let index = Int(first), items.indices.contains(index) else { return self }
+            items[index] = try items[index].replacing(at: segments.dropFirst(), transform)
+            return .array(items)
+        default:
+            return self
+        }
     }
 
     /// This data with the fields at `paths` replaced by envelopes sealed with `cipher`.
@@ -97,19 +115,35 @@ extension JSONValue {
     ///   - path: the path of this value (`""` for the data itself).
     /// - Throws: ``FieldCipherError`` for the first field that does not decrypt, naming its path and key id.
     func decryptingFields(with cipher: FieldCipher?, path: String = "") throws -> JSONValue {
+        var paths: [String] = []
+        return try decryptingFields(with: cipher, path: path, found: &paths)
+    }
+
+    /// ``decryptingFields(with:path:)``, appending the path of each envelope opened to `found` (outermost first).
+    func decryptingFields(with cipher: FieldCipher?, path: String = "", found: inout [String]) throws -> JSONValue {
         func child(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
         switch self {
         case .null, .bool, .int, .double, .string:
             return self
         case .array(let items):
             guard containsEncryptedFields else { return self }
-            return .array(try items.enumerated().map { try $1.decryptingFields(with: cipher, path: child(String($0))) })
+            var result: [JSONValue] = []
+            for (index, item) in items.enumerated() {
+                result.append(try item.decryptingFields(with: cipher, path: child(String(index)), found: &found))
+            }
+            return .array(result)
         case .object(let members):
             if members[FieldEnvelope.marker] != nil {
-                return try Self.open(self, path: path, cipher: cipher).decryptingFields(with: cipher, path: path)
+                found.append(path)
+                var inner: [String] = []  // envelopes inside: covered by this one when sealed again
+                return try Self.open(self, path: path, cipher: cipher).decryptingFields(with: cipher, path: path, found: &inner)
             }
             guard containsEncryptedFields else { return self }
-            return .object(try members.mapValues(path: path, child: child, cipher: cipher))
+            var result = members
+            for (key, value) in members where value.containsEncryptedFields {
+                result[key] = try value.decryptingFields(with: cipher, path: child(key), found: &found)
+            }
+            return .object(result)
         }
     }
 
@@ -149,15 +183,5 @@ extension JSONValue {
                 + "'\(parsed.keyId)'", keyId: parsed.keyId)
         }
         return try cipher.open(envelope, path: path)
-    }
-}
-
-private extension JSONObject {
-    func mapValues(path: String, child: (String) -> String, cipher: FieldCipher?) throws -> JSONObject {
-        var result = self
-        for (key, value) in self where value.containsEncryptedFields {
-            result[key] = try value.decryptingFields(with: cipher, path: child(key))
-        }
-        return result
     }
 }

@@ -1,4 +1,20 @@
 extension Job {
+    /// `data` with the fields the worker decrypted for the handler (``decryptedPaths``) sealed again with the
+    /// worker's keys, for ``updateData(_:)``: what a handler stores back stays encrypted. Paths the new data no
+    /// longer has are left out.
+    func resealingDecryptedFields(_ data: JSONValue) throws -> JSONValue {
+        guard !decryptedPaths.isEmpty, let cipher = handle?.queue.cipher else { return data }
+        if decryptedPaths == [""] { return try cipher.seal(data, path: "") }  // the whole data was one envelope
+        return try data.encryptingFields(decryptedPaths, with: cipher, what: "job \(id)", skipMissing: true)
+    }
+
+    /// Inside a handler, stored results (``childrenValues(client:)``) decrypted with the worker's keys.
+    func decryptingStoredResults(_ values: [String: JSONValue]) throws -> [String: JSONValue] {
+        guard handle != nil, values.values.contains(where: \.containsEncryptedFields) else { return values }
+        let cipher = handle?.queue.cipher
+        return try values.mapValues { try $0.decryptingResult(with: cipher) }
+    }
+
     /// Whether the job asks for its result to be stored encrypted (the `encryptResult` field, see
     /// ``JobOptions/encryptResult``).
     public var encryptsResult: Bool { fields["encryptResult"] == "1" }
@@ -15,7 +31,11 @@ extension Job {
     ///
     /// - Throws: ``FieldCipherError`` naming the field and key id when one does not decrypt.
     mutating func decryptForHandler(with cipher: FieldCipher?) throws {
-        if hasEncryptedData { data = try data.decryptingFields(with: cipher) }
+        if hasEncryptedData {
+            var paths: [String] = []
+            data = try data.decryptingFields(with: cipher, found: &paths)
+            decryptedPaths = paths
+        }
         for (node, value) in inputs where value.containsEncryptedFields {
             do {
                 inputs[node] = try value.decryptingResult(with: cipher)

@@ -39,19 +39,25 @@ extension Job {
 
     /// Replaces the job's stored data from inside the handler (BullMQ's `job.updateData`), for example to record
     /// the step a multi-step job has reached. The ``data`` of this snapshot does not change; the next run sees
-    /// the new data.
+    /// the new data. The fields the worker decrypted for the handler are stored encrypted again (with the worker's
+    /// ``WorkerOptions/cipher``) wherever the new data still has them.
     public func updateData(_ data: JSONValue) async throws {
-        try await runningHandle("updateData").queue.updateJobData(id, data: data)
+        let handle = try runningHandle("updateData")
+        try await handle.queue.updateJobData(id, data: try resealingDecryptedFields(data))
     }
 
     /// The return values of this job's completed children, by child job key (`<prefix>:<queue>:<id>`), as BullMQ's
-    /// `getChildrenValues` returns them. Works on any job read from a queue, not only inside a handler.
+    /// `getChildrenValues` returns them. Works on any job read from a queue, not only inside a handler. Inside a
+    /// handler, encrypted results (``JobOptions/encryptResult``) are decrypted with the worker's keys; outside,
+    /// they are returned as stored (``FieldEnvelope``).
+    ///
+    /// - Throws: ``FieldCipherError`` inside a handler when an encrypted result does not decrypt (its key id named).
     public func childrenValues(client: RedisClient? = nil) async throws -> [String: JSONValue] {
         guard let client = client ?? handle?.queue.client else {
             throw QueueError(.jobNotInState, "job \(id): pass a client to childrenValues outside a worker's handler")
         }
         let flat = try await client.send(RedisCommand("HGETALL", .string(key + ":processed"))).array ?? []
-        return flat.fieldPairs.mapValues { (try? JSONValue.parse($0)) ?? .string($0) }
+        return try decryptingStoredResults(flat.fieldPairs.mapValues { (try? JSONValue.parse($0)) ?? .string($0) })
     }
 
     /// Appends a line to the job's log (`<job>:logs`) from inside the handler; returns the number of lines.
