@@ -42,6 +42,26 @@ struct CLIEncryptionTests {
         }
     }
 
+    @Test("job add --encrypt stores the field encrypted; without keys it exits 2 and adds nothing")
+    func jobAddEncrypt() async throws {
+        try await withCLIDirectory { directory in
+            try await withQueue("secure") { queue, client, server in
+                let arguments = ["job", "add", "login", "--queue", "secure", "--data", #"{"user": "ada", "pin": 1234}"#,
+                                 "--encrypt", "pin", "--encrypt-result", "--json", "--redis", server.unixURL]
+                let refused = try await CLIProcess.run(arguments, in: directory, environment: Self.noKeys)
+                #expect(refused.status == 2 && refused.stderr.contains("--encrypt needs keys"), "\(refused)")
+                #expect(try await queue.getJobCounts().waiting == 0)
+                let added = try await CLIProcess.run(arguments, in: directory, environment: Self.keys)
+                #expect(added.status == 0, "\(added)")
+                let id = try #require(try added.json()["id"]?.stringValue)
+                let stored = try await hashFields(client, "bull:secure:\(id)")
+                let data = try JSONValue.parse(stored["data"]!)
+                #expect(data["user"] == "ada" && stored["encryptResult"] == "1")
+                #expect(try TestKeys.cipher().open(data["pin"]!, path: "pin") == 1234)
+            }
+        }
+    }
+
     @Test("validate places a bad encrypt path at its line and column")
     func validateBadPath() async throws {
         try await withCLIDirectory { directory in

@@ -99,7 +99,7 @@ struct CredentialRedactionTests {
         try await withCLIDirectory { directory in
             try await withQueue("env") { (queue, client, server) async throws in
                 let probe = ["sh", "-c", #"printf '%s|%s|%s' "${REDIS_URL-unset}" "${TRIBUTARY_KEYS-unset}" "${HOME-unset}""#]
-                let environment = ["REDIS_URL": server.unixURL, "TRIBUTARY_KEYS": "k1:c2VjcmV0", "HOME": "/home/probe"]
+                let environment = ["REDIS_URL": server.unixURL, "TRIBUTARY_KEYS": "k1:\(TestKeys.k1)", "HOME": "/home/probe"]
                 for (passed, expected) in [([], "unset|unset|/home/probe"),
                                            (["--pass-env", "REDIS_URL"], "\(server.unixURL)|unset|/home/probe")] {
                     let job = try await addCommandJob(queue, client, command: probe)

@@ -51,7 +51,8 @@ public struct JobOptions: Sendable, Hashable {
     /// Skip the add while another job holds the same deduplication id (BullMQ's `deduplication`, see
     /// ``Deduplication``); the add then returns that job, with ``Job/addWasDeduplicated`` set.
     public var deduplication: Deduplication?
-    /// Fields of the job's data to store encrypted: dotted paths of object members (`password`, `card.number`).
+    /// Fields of the job's data to store encrypted: dotted paths of object members (`password`, `card.number`; a
+    /// number picks an array element, `cards.0.number`); none inside another.
     /// Each value is replaced by an AES-256-GCM envelope (``FieldEnvelope``) before the job is stored, with the
     /// ``FieldCipher`` of the ``Queue`` or ``FlowProducer``; workers with the key decrypt it before the handler
     /// runs. Tributary's own option: it is not stored in `opts`, only its effect on the data is.
