@@ -10,16 +10,19 @@ extension JobCommand {
                 --dedupe-id makes the add idempotent: while a job holds that deduplication id, adding again \
                 stores nothing and reports the job that holds it (BullMQ's deduplication: the id is held until \
                 that job finishes, or for --dedupe-ttl; --dedupe-extend restarts the ttl on each skipped add; \
-                --dedupe-replace replaces a holder that is still delayed). Node and Python BullMQ producers using \
-                the same id in the same queue are deduplicated too.
+                --dedupe-replace replaces a holder that is still delayed; --dedupe-keep-last keeps an add made \
+                while the holder runs and adds it when the holder finishes, the last such add winning). Node and \
+                Python BullMQ producers using the same id in the same queue are deduplicated too.
 
                 Prints "added job ID to queue 'Q'", or "deduplicated: job ID holds deduplication id 'X'; nothing \
-                was added". --json prints {"queue", "id", "deduplicated"}. A deduplicated add exits 0 as well.
+                was added" (with --dedupe-keep-last and a running holder: the id the kept job will get). --json \
+                prints {"queue", "id", "deduplicated"} (and "keptAs" for a kept job). A deduplicated add exits 0 as well.
 
                 Examples:
                   tributary job add welcome --queue emails --data '{"to": "ada@example.com"}'
                   tributary job add report --queue reports --data @day.json --dedupe-id report-2026-12-01
                   tributary job add sync --queue crm --dedupe-id sync --dedupe-ttl 10m --dedupe-extend
+                  tributary job add reindex --queue search --dedupe-id reindex --dedupe-keep-last
                   tributary job add reminder --queue emails --delay 1h --attempts 3
                 """
         )
@@ -59,6 +62,9 @@ extension JobCommand {
         @Flag(help: "Replace a holder of the deduplication id that is still delayed.")
         var dedupeReplace = false
 
+        @Flag(help: "While the holder runs, keep this job and add it when the holder finishes (the last one wins).")
+        var dedupeKeepLast = false
+
         @Option(help: ArgumentHelp("Store this field of the data encrypted (a dotted path such as card.number; repeat "
                                    + "for more). Needs TRIBUTARY_KEYS or TRIBUTARY_KEYS_FILE.", valueName: "path"))
         var encrypt: [String] = []
@@ -69,8 +75,8 @@ extension JobCommand {
         @OptionGroup var output: JSONOutputOption
 
         func validate() throws {
-            if dedupeId == nil && (dedupeTtl != nil || dedupeExtend || dedupeReplace) {
-                throw ValidationError("--dedupe-ttl, --dedupe-extend and --dedupe-replace need --dedupe-id")
+            if dedupeId == nil && (dedupeTtl != nil || dedupeExtend || dedupeReplace || dedupeKeepLast) {
+                throw ValidationError("--dedupe-ttl, --dedupe-extend, --dedupe-replace and --dedupe-keep-last need --dedupe-id")
             }
             if dedupeExtend && dedupeTtl == nil { throw ValidationError("--dedupe-extend needs --dedupe-ttl") }
         }
@@ -80,7 +86,7 @@ extension JobCommand {
             var options = JobOptions(jobId: jobId, delay: delay?.duration ?? .zero, priority: priority, attempts: attempts)
             if let dedupeId {
                 options.deduplication = .init(id: dedupeId, ttl: dedupeTtl?.duration, extend: dedupeExtend,
-                                              replace: dedupeReplace)
+                                              replace: dedupeReplace, keepLastIfActive: dedupeKeepLast)
             }
             options.encrypt = encrypt
             options.encryptResult = encryptResult
@@ -91,9 +97,14 @@ extension JobCommand {
             try await connection.withClient { client in
                 let job = try await connection.queue(queue, client: client, cipher: cipher).add(name, data: data, options: options)
                 if output.json {
-                    print(JSONValue.object([
+                    var reply: JSONObject = [
                         "queue": .string(queue), "id": .string(job.id), "deduplicated": .bool(job.addWasDeduplicated),
-                    ]).serialized())
+                    ]
+                    if let kept = job.keptNextJobId { reply["keptAs"] = .string(kept) }
+                    print(JSONValue.object(reply).serialized())
+                } else if let kept = job.keptNextJobId {
+                    print("deduplicated: job \(job.id) holds deduplication id '\(dedupeId ?? "")' and is running; "
+                        + "this job is kept and will be added as job \(kept) when it finishes")
                 } else if job.addWasDeduplicated {
                     print("deduplicated: job \(job.id) holds deduplication id '\(dedupeId ?? "")'; nothing was added")
                 } else {

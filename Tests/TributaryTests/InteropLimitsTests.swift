@@ -6,23 +6,9 @@ import Testing
 /// measured by the handlers of several `tributary worker` processes.
 @Suite("Interop: deduplication and global limits")
 struct InteropLimitsTests {
-    func withPeer(_ body: (TestRedisServer, RedisClient, PythonPeer) async throws -> Void) async throws {
-        let peer = try PythonPeer.locate()
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.unixURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            do { try await body(server, client, peer) } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
-    }
-
     @Test("a deduplication id used by Python dedupes Tributary's add and the reverse; each side's worker frees the other's id")
     func deduplicationBothWays() async throws {
-        try await withPeer { server, client, peer in
+        try await withPythonPeer { server, client, peer in
             let queue = try Queue("dedup", client: client)
             let pythonIds = try await peer.addJobs([PeerJob("py", data: ["n": 1], opts: ["deduplication": ["id": "py-1"]])],
                                                    redisURL: server.unixURL, queue: "dedup")
@@ -100,7 +86,7 @@ struct InteropLimitsTests {
 
     @Test("a global concurrency of 3 set by Python: three worker processes of concurrency 10 never run more than 3 at once")
     func globalConcurrencyFromPython() async throws {
-        try await withPeer { server, client, peer in
+        try await withPythonPeer { server, client, peer in
             let set = try await peer.run("limits", redisURL: server.unixURL, queue: "capped", ["--concurrency", "3"])
             #expect(set["concurrency"] == 3)
             let queue = try Queue("capped", client: client)
@@ -121,7 +107,7 @@ struct InteropLimitsTests {
 
     @Test("a global rate limit of 2 per second set by Python: worker processes start at most 2 jobs per window")
     func globalRateLimitFromPython() async throws {
-        try await withPeer { server, client, peer in
+        try await withPythonPeer { server, client, peer in
             let set = try await peer.run("limits", redisURL: server.unixURL, queue: "metered",
                                          ["--rate-max", "2", "--rate-duration", "1000"])
             #expect(set["rateLimit"] == ["max": 2, "duration": 1000])
@@ -150,7 +136,7 @@ struct InteropLimitsTests {
 
     @Test("limits set by Tributary read back in Python; Python's removal clears them for Tributary")
     func limitsReadBothWays() async throws {
-        try await withPeer { server, client, peer in
+        try await withPythonPeer { server, client, peer in
             let queue = try Queue("shared", client: client)
             try await queue.setGlobalConcurrency(5)
             try await queue.setGlobalRateLimit(max: 7, duration: .milliseconds(1500))

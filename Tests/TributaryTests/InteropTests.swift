@@ -8,17 +8,7 @@ import Testing
 struct InteropTests {
     /// A server over TCP (Python's redis client and ours both use it), a Tributary client and the Python peer.
     func withPeer(_ body: (TestRedisServer, RedisClient, PythonPeer) async throws -> Void) async throws {
-        let peer = try PythonPeer.locate()
-        try await withRedisServer { server in
-            var configuration = try RedisConfiguration(url: server.tcpURL)
-            configuration.disconnectedBehavior = .waitForReconnect
-            let client = try await RedisClient.connect(configuration)
-            do { try await body(server, client, peer) } catch {
-                await client.close()
-                throw error
-            }
-            await client.close()
-        }
+        try await withPythonPeer(overTCP: true, body)
     }
 
     @Test("Python adds plain, delayed, prioritized and retrying jobs; a Tributary worker runs them; Python sees the results")

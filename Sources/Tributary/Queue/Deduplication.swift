@@ -12,6 +12,12 @@ extension JobOptions {
     /// - ``extend`` (with a ttl): each skipped add restarts the owner's ttl.
     /// - ``replace``: an owner still in the delayed set is removed and the new job takes its place (and the id);
     ///   an owner that is already waiting or running is kept, and the add is skipped.
+    /// - ``keepLastIfActive``: an add skipped while the owner is running is not dropped but kept as the owner's
+    ///   next job (HASH `<prefix>:<queue>:dn:<id>`); a later skipped add replaces it, so at most one waits. When
+    ///   the owner finishes (completes or fails for good), the kept job is added, with the id the skipped add
+    ///   would have had, and holds the id in turn. Under this option the id is held without expiry whatever ``ttl``
+    ///   says (as in BullMQ), so that every add meets a running owner; stale ids (an owner lost in an outage) are
+    ///   reclaimed by the next add, and the job kept for the lost owner is dropped.
     public struct Deduplication: Sendable, Hashable {
         /// The deduplication id: adds with the same id in the same queue are one job.
         public var id: String
@@ -21,13 +27,25 @@ extension JobOptions {
         public var extend: Bool
         /// Replace an owner that is still delayed.
         public var replace: Bool
+        /// Keep the last add skipped while the owner runs, and add it when the owner finishes (BullMQ's
+        /// `keepLastIfActive`).
+        public var keepLastIfActive: Bool
 
         /// Creates a deduplication option.
-        public init(id: String, ttl: Duration? = nil, extend: Bool = false, replace: Bool = false) {
+        ///
+        /// - Parameters:
+        ///   - id: the deduplication id.
+        ///   - ttl: how long the id is held; until the owner finishes when `nil`.
+        ///   - extend: restart the ttl on every skipped add (needs a ttl).
+        ///   - replace: replace an owner that is still delayed.
+        ///   - keepLastIfActive: keep the last add skipped while the owner runs and add it when the owner finishes.
+        public init(id: String, ttl: Duration? = nil, extend: Bool = false, replace: Bool = false,
+                    keepLastIfActive: Bool = false) {
             self.id = id
             self.ttl = ttl
             self.extend = extend
             self.replace = replace
+            self.keepLastIfActive = keepLastIfActive
         }
 
         /// Checks the option.
@@ -50,6 +68,7 @@ extension JobOptions {
             if let ttl { object["ttl"] = .int(ttl.milliseconds) }
             if extend { object["extend"] = true }
             if replace { object["replace"] = true }
+            if keepLastIfActive { object["keepLastIfActive"] = true }
             return .object(object)
         }
 
@@ -60,6 +79,7 @@ extension JobOptions {
             ttl = json["ttl"]?.intValue.flatMap { $0 > 0 ? .milliseconds($0) : nil }
             extend = json["extend"]?.boolValue ?? false
             replace = json["replace"]?.boolValue ?? false
+            keepLastIfActive = json["keepLastIfActive"]?.boolValue ?? false
         }
     }
 }

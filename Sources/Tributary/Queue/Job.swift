@@ -47,6 +47,10 @@ public struct Job: Sendable {
     /// Set on a job an add returned when that add was deduplicated: nothing was stored, and this is the job that
     /// holds the deduplication id (its fields as read in the same step; only its id when it no longer exists).
     public internal(set) var addWasDeduplicated = false
+    /// Set with ``addWasDeduplicated`` when the add used ``JobOptions/Deduplication/keepLastIfActive`` and the
+    /// holder was running: the skipped job was kept as the holder's next job and will be added, with this id,
+    /// when the holder finishes (unless a later add with the same deduplication id replaces it first).
+    public internal(set) var keptNextJobId: String?
     /// Set by the worker on the job it hands to a handler (progress, logs, moveToDelayed).
     var handle: JobHandle?
     /// The paths of the encrypted fields the worker decrypted for the handler; ``updateData(_:)`` seals them again.
@@ -183,13 +187,15 @@ public struct Job: Sendable {
         problem = nil
     }
 
-    /// The job an add returned as `{ownerId, ownerFields}` (addJobs.lua: the add was deduplicated), or `nil` for
-    /// any other reply.
+    /// The job an add returned as `{ownerId, ownerFields}` or `{ownerId, ownerFields, keptId}` (addJobs.lua: the
+    /// add was deduplicated; kept as the owner's next job), or `nil` for any other reply.
     init?(deduplicatedAddReply reply: RESPValue, queue: QueueKeys) {
-        guard case .array(let parts) = reply, parts.count == 2, case .bulkString = parts[0], let owner = parts[0].string
+        guard case .array(let parts) = reply, parts.count == 2 || parts.count == 3, case .bulkString = parts[0],
+              let owner = parts[0].string
         else { return nil }
         self.init(id: owner, queue: queue, fields: (parts[1].array ?? []).fieldPairs)
         addWasDeduplicated = true
+        if parts.count == 3 { keptNextJobId = parts[2].string }
     }
 
     /// Builds a job from a flat `[field, value, field, value…]` reply (HGETALL, or a script returning one).

@@ -126,6 +126,7 @@ enum ScriptIncludes {
         "schedulerIteration": PackageResources.schedulerIteration_lua,
         "deduplicate": PackageResources.deduplicate_lua,
         "releaseDeduplication": PackageResources.releaseDeduplication_lua,
+        "addKeptNextJob": PackageResources.addKeptNextJob_lua,
         "effectiveRateLimit": PackageResources.effectiveRateLimit_lua,
         "queueMeta": PackageResources.queueMeta_lua,
     ]

@@ -11,9 +11,15 @@ Subcommands:
   add        --jobs JSON          Queue.add for each {"name", "data", "opts"}; prints [{"id"}, ...]
   add-bulk   --jobs JSON          the same through Queue.addBulk
   work       --count N [--concurrency C] [--timeout S] [--fail-names a,b] [--fail-times K] [--map-items]
+             [--hold-names a,b --release-key K] [--probe SECONDS] [--queue-total N]
                                   runs a Worker until N final outcomes; prints {"completed", "failed"}
                                   (--map-items: jobs are items of a Tributary map node; the processor reads
-                                  `mapIndex` and `mapItem` from the job hash and returns {"by", "index", "item"})
+                                  `mapIndex` and `mapItem` from the job hash and returns {"by", "index", "item"};
+                                  --hold-names: those jobs wait until key K exists before finishing;
+                                  --probe: the processor records in Redis how many handlers run at once
+                                  (probe:now, peak in probe:peak) and when each started (probe:starts, Redis time
+                                  in ms), then sleeps SECONDS; --queue-total: stop instead when the queue has N
+                                  completed or failed jobs, whichever worker ran them)
   counts                          Queue.getJobCounts for every state
   job        --id ID              Job.fromId: the job's public fields and state, or null
   wait-finished --ids a,b --timeout S
@@ -36,6 +42,12 @@ from bullmq import FlowProducer, Job, Queue, UnrecoverableError, Worker
 
 EXIT_ERROR = 1
 EXIT_TIMEOUT = 3
+
+# Counts a handler in (probe:now, its peak in probe:peak) and records its start (Redis time, ms) in probe:starts.
+PROBE_ENTER = ("local n = redis.call('INCR', KEYS[1]) "
+               "if n > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], n) end "
+               "local t = redis.call('TIME') "
+               "redis.call('RPUSH', KEYS[3], t[1] * 1000 + math.floor(t[2] / 1000)) return n")
 
 # Every state Queue.getJobCounts understands in 3.4.4 ('paused' is the legacy v5 list).
 COUNT_STATES = ["waiting", "active", "completed", "failed", "delayed", "prioritized",
@@ -133,15 +145,23 @@ async def command_work(args):
     finished = asyncio.Event()
     state = {"timedOut": False}
 
+    hold_names = {name for name in (args.hold_names or "").split(",") if name}
     items_client = None
-    if args.map_items:
+    if args.map_items or hold_names or args.probe is not None or args.queue_total is not None:
         from redis import asyncio as redis_asyncio
         items_client = redis_asyncio.from_url(args.redis, decode_responses=True)
 
     async def process(job, token):
+        if job.name in hold_names:
+            while not await items_client.exists(args.release_key):
+                await asyncio.sleep(0.02)
+        if args.probe is not None:
+            await items_client.eval(PROBE_ENTER, 3, "probe:now", "probe:peak", "probe:starts")
+            await asyncio.sleep(args.probe)
+            await items_client.decr("probe:now")
         if job.name in fail_names and (args.fail_times is None or job.attemptsMade < args.fail_times):
             raise Exception(f"python failure {job.name}")
-        if items_client is not None:
+        if args.map_items:
             # bullmq's Job does not expose Tributary's map fields: read them from the job hash.
             index, item = await items_client.hmget(f"{args.prefix}:{args.queue}:{job.id}", "mapIndex", "mapItem")
             if index is None:
@@ -151,7 +171,7 @@ async def command_work(args):
 
     def on_completed(job, result):
         completed.append({"id": job_id_text(job.id), "name": job.name, "returnvalue": result})
-        if len(completed) + len(failed) >= args.count:
+        if args.queue_total is None and len(completed) + len(failed) >= args.count:
             finished.set()
 
     def on_failed(job, error):
@@ -160,8 +180,17 @@ async def command_work(args):
             return
         failed.append({"id": job_id_text(job.id), "name": job.name, "failedReason": str(error),
                        "attemptsMade": job.attemptsMade})
-        if len(completed) + len(failed) >= args.count:
+        if args.queue_total is None and len(completed) + len(failed) >= args.count:
             finished.set()
+
+    async def watch_queue_total():
+        # Several workers (processes) share the queue: stop when all of them together finished the total.
+        keys = [f"{args.prefix}:{args.queue}:completed", f"{args.prefix}:{args.queue}:failed"]
+        while not finished.is_set():
+            if sum([await items_client.zcard(key) for key in keys]) >= args.queue_total:
+                finished.set()
+                return
+            await asyncio.sleep(0.05)
 
     def on_timeout():
         state["timedOut"] = True
@@ -174,9 +203,12 @@ async def command_work(args):
     worker.on("failed", on_failed)
     worker.on("error", lambda error, *rest: log(f"worker error: {error!r}"))
     timer = asyncio.get_running_loop().call_later(args.timeout, on_timeout)
+    watcher = asyncio.ensure_future(watch_queue_total()) if args.queue_total is not None else None
     # Awaited directly (no wait_for wrapper) so close() starts before the worker loop fetches again.
     await finished.wait()
     timer.cancel()
+    if watcher is not None:
+        watcher.cancel()
     await worker.close(force=state["timedOut"])
     if items_client is not None:
         await items_client.aclose()
@@ -372,6 +404,10 @@ def parser():
     work.add_argument("--fail-names", default="")
     work.add_argument("--fail-times", type=int, default=None)
     work.add_argument("--map-items", action="store_true")
+    work.add_argument("--hold-names", default="")
+    work.add_argument("--release-key", default="peer:release")
+    work.add_argument("--probe", type=float, default=None, help="seconds each handler works")
+    work.add_argument("--queue-total", type=int, default=None)
     subcommand("counts", command_counts)
     subcommand("job", command_job).add_argument("--id", required=True)
     wait = subcommand("wait-finished", command_wait_finished)

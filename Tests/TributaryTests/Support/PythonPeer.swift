@@ -202,14 +202,22 @@ struct PythonPeer: Sendable {
     /// Runs a Python worker until `count` jobs reached a final outcome (completed, or failed with no retry left).
     /// Jobs named in `failNames` throw `Exception("python failure <name>")` on their first `failTimes` attempts
     /// (always when `nil`). With `mapItems`, jobs are items of a Tributary map node: the processor reads `mapIndex`
-    /// and `mapItem` from the job hash and returns `{"by": "python", "index", "item"}`. The peer gives up after
-    /// `timeout` (``PythonPeerError/isTimeout``).
+    /// and `mapItem` from the job hash and returns `{"by": "python", "index", "item"}`. Jobs named in `holdNames`
+    /// wait until the key `releaseKey` exists. With `probe`, each handler records in Redis how many handlers run
+    /// at once (`probe:now`, peak in `probe:peak`) and when it started (`probe:starts`, Redis time in ms), then
+    /// works for that long. With `queueTotal`, the worker stops when the queue holds that many completed or failed
+    /// jobs, whoever ran them (for several workers sharing a queue), instead of after `count` of its own. The peer
+    /// gives up after `timeout` (``PythonPeerError/isTimeout``).
     func work(redisURL: String, queue: String, prefix: String = "bull", count: Int, concurrency: Int = 1,
               failNames: [String] = [], failTimes: Int? = nil, mapItems: Bool = false,
-              timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
+              holdNames: [String] = [], releaseKey: String = "peer:release", probe: Duration? = nil,
+              queueTotal: Int? = nil, timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
         var arguments = ["--count", String(count), "--concurrency", String(concurrency),
                          "--timeout", Self.seconds(timeout)]
         if mapItems { arguments.append("--map-items") }
+        if !holdNames.isEmpty { arguments += ["--hold-names", holdNames.joined(separator: ","), "--release-key", releaseKey] }
+        if let probe { arguments += ["--probe", Self.seconds(probe)] }
+        if let queueTotal { arguments += ["--queue-total", String(queueTotal)] }
         if !failNames.isEmpty { arguments += ["--fail-names", failNames.joined(separator: ",")] }
         if let failTimes { arguments += ["--fail-times", String(failTimes)] }
         let output = try await run("work", redisURL: redisURL, queue: queue, prefix: prefix, arguments,
@@ -288,5 +296,23 @@ struct PythonPeer: Sendable {
     private static func tail(of text: String) -> String {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(40).joined(separator: "\n")
         return String(lines.suffix(4000))
+    }
+}
+
+/// Runs `body` with a private Redis server, a Tributary client connected to it (over the unix socket, or TCP when
+/// `overTCP`) and the Python peer; the client is closed afterwards, whatever `body` does. The one preamble of the
+/// interop suites.
+func withPythonPeer(overTCP: Bool = false,
+                    _ body: (TestRedisServer, RedisClient, PythonPeer) async throws -> Void) async throws {
+    let peer = try PythonPeer.locate()
+    try await withRedisServer { server in
+        var configuration = try RedisConfiguration(url: overTCP ? server.tcpURL : server.unixURL)
+        configuration.disconnectedBehavior = .waitForReconnect
+        let client = try await RedisClient.connect(configuration)
+        do { try await body(server, client, peer) } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
     }
 }

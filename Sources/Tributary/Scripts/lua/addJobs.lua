@@ -39,7 +39,8 @@
         (such a node gets a `parents` field instead of parentKey/parent)
       guard key, or "": when given and missing, nothing is done (see checkFlow.lua); when given, the dependents
         are not required to exist yet (they are added later in the same transaction)
-      deduplication option as JSON {"id", "ttl"?, "extend"?, "replace"?}, or "" (see includes/deduplicate.lua)
+      deduplication option as JSON {"id", "ttl"?, "extend"?, "replace"?, "keepLastIfActive"?}, or ""
+        (see includes/deduplicate.lua)
 
   Returns:
     an array of n results, one per job in order:
@@ -53,6 +54,8 @@
       -8 the guard key is missing: the transaction's check failed, so nothing was stored
       {ownerId, ownerFields}: the add was deduplicated: nothing was stored; ownerId is the job that owns the
         deduplication id (as BullMQ returns it) and ownerFields its hash (HGETALL, empty if it no longer exists)
+      {ownerId, ownerFields, keptId}: the same, but under keepLastIfActive with the owner running: the job was kept
+        in dn:<id> and will be added as keptId when the owner finishes (a later skipped add replaces it)
 
   Events: added (name), then waiting, delayed (delay = ready-at ms) or waiting-children; duplicated for an
   existing custom id (not for -7); deduplicated (and removed, for a replaced delayed job) as deduplicate.lua says.
@@ -185,11 +188,12 @@ for index = 1, count do
     if jobId == "" then jobId = tostring(counter) end
     local jobKey = prefix .. jobId
     local existingId = customId ~= "" and redis.call("EXISTS", jobKey) == 1
-    local dedupId, owner = nil, nil
+    local dedupId, owner, kept = nil, nil, nil
     if not existingId and deduplication ~= "" then
       local options = cjson.decode(deduplication)
       dedupId = options["id"]
-      owner = deduplicate(prefix, delayedKey, eventsKey, cap, options, jobId)
+      owner, kept = deduplicate(prefix, delayedKey, eventsKey, cap, options, jobId,
+        {name = name, data = data, opts = opts, parentKey = parentKey, parent = parent})
     end
     if existingId then
       local linked = parentKey == "" or linkExisting(jobKey, jobId, parentKey, parent, timestamp, checkParents)
@@ -199,7 +203,9 @@ for index = 1, count do
         jobId = -7
       end
     elseif owner then
-      jobId = {owner, redis.call("HGETALL", prefix .. owner)}
+      local reply = {owner, redis.call("HGETALL", prefix .. owner)}
+      if kept then reply[3] = jobId end
+      jobId = reply
     else
       -- delay and priority as sent (integers in decimal), which is how Lua would print them, without the cost
       -- of formatting Lua numbers.

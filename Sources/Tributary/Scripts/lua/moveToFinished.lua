@@ -45,7 +45,9 @@
   A run node's outcome is recorded in its run, which settles when nothing of it can run any more (see
   includes/recordRunOutcome.lua).
 
-  The job's deduplication id (field deid) is freed when it has no ttl and still points at this job, as in BullMQ.
+  The job's deduplication id (field deid) is freed when it has no ttl and still points at this job, as in BullMQ;
+  then a job kept for it under keepLastIfActive (dn:<id>) is added and takes the id (includes/addKeptNextJob.lua),
+  with its added and waiting (or delayed) events before this job's completed or failed event, as in BullMQ.
 
   Retention that removes the job detaches it from dependents still waiting for it (a child failed under BullMQ's
   default policy): a dependent with nothing else pending moves on, as in BullMQ. A job whose parent link or `atm`
@@ -69,6 +71,7 @@
 --- @include "jobCounter"
 --- @include "releaseDeduplication"
 --- @include "queueMeta"
+--- @include "addKeptNextJob"
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -113,7 +116,8 @@ local lockStatus = releaseLock(jobKey, stalledKey, jobId, token)
 if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", k.active, "-1", jobId) == 0 then return -3 end
 if dropPending then redis.call("DEL", jobKey .. ":dependencies") end
-releaseDeduplication(prefix, jobKey, jobId, fields[4])
+local deduplicationId = releaseDeduplication(prefix, jobKey, jobId, fields[4])
+if deduplicationId then addKeptNextJob(prefix, deduplicationId, k, now) end
 
 local meta = queueMeta(k.meta)
 local cap = meta.maxEvents

@@ -2,15 +2,16 @@
 --- @include "removeJobData"
 
 -- Deletes one job of the queue at `prefix` ("<prefix>:<queue>:"): releases its parent (see detachFromParent;
--- `hard` when the whole queue is being wiped), frees its deduplication id if the id still points at this job,
--- and deletes its hash, logs and child bookkeeping. The caller removes the id from the queue's lists and sets.
+-- `hard` when the whole queue is being wiped), frees its deduplication id if the id still points at this job
+-- (with the next job kept for it under keepLastIfActive, `dn:<id>`), and deletes its hash, logs and child
+-- bookkeeping. The caller removes the id from the queue's lists and sets.
 -- Returns whether the job hash existed.
 local function deleteJob(prefix, jobId, hard)
   local jobKey = prefix .. jobId
   detachFromParent(jobKey, hard, prefix)
   local dedupId = redis.call("HGET", jobKey, "deid")
   if dedupId and redis.call("GET", prefix .. "de:" .. dedupId) == jobId then
-    redis.call("DEL", prefix .. "de:" .. dedupId)
+    redis.call("DEL", prefix .. "de:" .. dedupId, prefix .. "dn:" .. dedupId)
   end
   local existed = redis.call("EXISTS", jobKey) == 1
   removeJobData(jobKey)
