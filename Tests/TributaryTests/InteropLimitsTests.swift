@@ -3,7 +3,8 @@ import Testing
 @testable import Tributary
 
 /// Deduplication and global limits between Python bullmq 3.4.4 and Tributary, both directions; the limits are
-/// measured by the handlers of several `tributary worker` processes.
+/// measured by the handlers of several worker processes (`tributary worker` for limits Python set, Python
+/// workers for limits Tributary set).
 @Suite("Interop: deduplication and global limits")
 struct InteropLimitsTests {
     @Test("a deduplication id used by Python dedupes Tributary's add and the reverse; each side's worker frees the other's id")
@@ -127,6 +128,82 @@ struct InteropLimitsTests {
             // 2.2 s); unlimited, two workers of concurrency 10 take all 8 within milliseconds.
             print("global rate 2/1s, 8 jobs: takes at +\(starts.map { $0 - starts[0] }) ms")
             #expect(starts.last! - starts.first! >= 2200, "\(starts)")
+            // A span shorter than a window overlaps at most two windows: at most 4 takes in any 800 ms.
+            for (index, start) in starts.enumerated() {
+                #expect(starts[index...].prefix { $0 < start + 800 }.count <= 4, "\(starts)")
+            }
+        }
+    }
+
+    /// Runs `processes` Python workers (concurrency 10 each, handlers probed as ``PythonPeer/work``'s `probe`
+    /// describes) on `queue` until it holds `total` finished jobs.
+    ///
+    /// Python bullmq 3.4.4's workers do not wake up when a global concurrency or rate limit lets a job start
+    /// again: its moveToFinished adds no marker then, and an idle Python worker blocks on the marker (a queue
+    /// whose limit Python set itself, with Python workers only, stops after the first 3 of 12 jobs, and goes on
+    /// when a marker is added by hand). So while they run, the test sets the marker every 200 ms. That only makes
+    /// them ask: moveToActive still refuses a job while the queue is at its limit, which is what the handlers
+    /// measure.
+    func runPythonWorkers(_ processes: Int, queue: String, total: Int, probe: Duration, server: TestRedisServer,
+                          client: RedisClient, peer: PythonPeer) async throws {
+        let nudge = Task {
+            while !Task.isCancelled {
+                _ = try? await client.send(RedisCommand("ZADD", .string("bull:\(queue):marker"), "0", "0"))
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        defer { nudge.cancel() }
+        try await withThrowingTaskGroup(of: PeerWorkResult.self) { group in
+            for _ in 0..<processes {
+                group.addTask {
+                    try await peer.work(redisURL: server.unixURL, queue: queue, count: 1, concurrency: 10, probe: probe,
+                                        queueTotal: total, timeout: .seconds(120))
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("a global concurrency of 3 set by Tributary: three Python worker processes of concurrency 10 never run more than 3 at once")
+    func globalConcurrencyFromTributary() async throws {
+        try await withPythonPeer { server, client, peer in
+            let queue = try Queue("capped", client: client)
+            try await queue.setGlobalConcurrency(3)
+            let seen = try await peer.run("limits", redisURL: server.unixURL, queue: "capped")
+            #expect(seen["concurrency"] == 3)
+            for index in 0..<24 { _ = try await queue.add("probe", data: ["n": .int(Int64(index))]) }
+            try await runPythonWorkers(3, queue: "capped", total: 24, probe: .milliseconds(300), server: server, client: client, peer: peer)
+            #expect(try await queue.getJobCounts().completed == 24)
+            let peak = Int(try await client.send(RedisCommand("GET", "probe:peak")).string ?? "") ?? 0
+            let handlers = try await client.send(RedisCommand("LLEN", "probe:starts")).int
+            print("global concurrency 3 set by Tributary, 3 Python processes x concurrency 10: peak \(peak) handlers at once")
+            #expect(handlers == 24)
+            #expect(peak <= 3, "the Python handlers saw \(peak) running at once")
+            #expect(peak >= 2, "the Python workers ran jobs in parallel at all (peak \(peak))")
+        }
+    }
+
+    @Test("a global rate limit of 2 per second set by Tributary: Python worker processes start at most 2 jobs per window")
+    func globalRateLimitFromTributary() async throws {
+        try await withPythonPeer { server, client, peer in
+            let queue = try Queue("metered", client: client)
+            try await queue.setGlobalRateLimit(max: 2, duration: .seconds(1))
+            let seen = try await peer.run("limits", redisURL: server.unixURL, queue: "metered")
+            #expect(seen["rateLimit"] == ["max": 2, "duration": 1000])
+            for index in 0..<8 { _ = try await queue.add("probe", data: ["n": .int(Int64(index))]) }
+            try await runPythonWorkers(2, queue: "metered", total: 8, probe: .zero, server: server, client: client, peer: peer)
+            // The handlers' start times (Redis time, ms), and when each job was taken (processedOn).
+            let handlerStarts = (try await client.send(RedisCommand("LRANGE", "probe:starts", "0", "-1")).array ?? [])
+                .compactMap { $0.string.flatMap { Int64($0) } }.sorted()
+            let starts = try await queue.getJobs([.completed]).compactMap(\.processedOn).sorted()
+            #expect(starts.count == 8 && handlerStarts.count == 8)
+            guard starts.count == 8, handlerStarts.count == 8 else { return }
+            print("global rate 2/1s set by Tributary, 8 jobs, 2 Python processes: takes at +\(starts.map { $0 - starts[0] }) ms, "
+                + "handlers started at +\(handlerStarts.map { $0 - handlerStarts[0] }) ms")
+            // 8 takes at 2 per 1 s window need four windows: the last about 3 s after the first (generous bound:
+            // 2.2 s); unlimited, two workers of concurrency 10 take all 8 within milliseconds.
+            #expect(starts.last! - starts.first! >= 2200, "\(starts)")
+            #expect(handlerStarts.last! - handlerStarts.first! >= 2200, "\(handlerStarts)")
             // A span shorter than a window overlaps at most two windows: at most 4 takes in any 800 ms.
             for (index, start) in starts.enumerated() {
                 #expect(starts[index...].prefix { $0 < start + 800 }.count <= 4, "\(starts)")
