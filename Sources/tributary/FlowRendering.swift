@@ -136,6 +136,7 @@ enum FlowRendering {
             return FlowRunView.word(for: node.state) + " (" + map.summary + ")" + (job.failedReason.map { ": " + oneLine($0) } ?? "")
         }
         var text = node.state == .waitingChildren ? "waiting for its inputs" : FlowRunView.word(for: node.state)
+        if let holder = node.deduplicatedBy { text += " (deduplicated: takes the outcome of job \(holder))" }
         let attempts = node.state == .active ? job.attemptsStarted : job.attemptsMade
         switch node.state {
         case .completed, .failed:
@@ -199,6 +200,7 @@ enum FlowRendering {
                 entry["finishedOn"] = job.finishedOn.map { .int($0) } ?? .null
                 entry["returnvalue"] = job.returnValue ?? .null
                 entry["failedReason"] = job.failedReason.map { .string($0) } ?? .null
+                if let holder = node.deduplicatedBy { entry["deduplicatedBy"] = .string(holder) }
             }
             return .object(entry)
         })

@@ -48,6 +48,30 @@ struct CLIFlowTests {
             """)
     }
 
+    @Test("a deduplicated node is drawn with its holder, in the tree and in JSON")
+    func deduplicatedNode() throws {
+        let keys = QueueKeys(queueName: "dag")
+        let t0: Int64 = 1_700_000_000_000
+        let fetch = Job(id: "b.fetch", queue: keys, fields: [
+            "name": "fetch", "data": "{}", "timestamp": "\(t0)", "processedOn": "\(t0 + 100)", "finishedOn": "\(t0 + 300)",
+            "atm": "1", "returnvalue": #"{"rows":42}"#, "flowDedupHolder": "a.fetch"])
+        let use = Job(id: "b.use", queue: keys, fields: ["name": "use", "data": "{}", "timestamp": "\(t0)"])
+        let run = FlowRun(id: "b", flow: "daily", prefix: "bull", createdAt: t0, cancelledAt: nil, roots: ["use"], nodes: [
+            FlowRunNode(id: "fetch", name: "fetch", queue: "dag", jobId: "b.fetch", needs: [], dependents: ["use"],
+                        state: .completed, job: fetch),
+            FlowRunNode(id: "use", name: "use", queue: "dag", jobId: "b.use", needs: ["fetch"], dependents: [],
+                        state: .waiting, job: use),
+        ])
+        let view = FlowRunView(run: run)
+        #expect(FlowRendering.tree(view, now: t0 + 1_000) == """
+            run b (flow daily): running · 2 nodes: 1 completed, 1 waiting
+            ○ use  waiting
+            └─ ✔ fetch  completed (deduplicated: takes the outcome of job a.fetch) in 200ms → {"rows":42}
+            """)
+        let nodes = FlowRendering.json(view, now: t0 + 1_000)["nodes"]?.arrayValue ?? []
+        #expect(nodes.map { $0["deduplicatedBy"] } == ["a.fetch", nil])
+    }
+
     @Test("the same run as Mermaid, Graphviz and JSON")
     func otherFormats() throws {
         let view = FlowRunView(run: Self.fixedRun())

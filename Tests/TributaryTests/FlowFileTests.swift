@@ -307,8 +307,11 @@ struct FlowFileShippedTests {
         #expect(Self.schemaKeys(schema, "bullmqFlow") == [FlowFileKeys.schema, "name"])
         #expect(schema["$defs"]?["bullmqNode"]?["unevaluatedProperties"] == false)
         #expect(schema["$defs"]?["bullmqFlow"]?["unevaluatedProperties"] == false)
-        #expect(Self.schemaKeys(schema, "defaultOptions") == ["jobId"])
+        #expect(Self.schemaKeys(schema, "defaultOptions") == FlowFileKeys.nodeOnlyOptions)
         #expect(schema["$defs"]?["defaultOptions"]?["properties"]?["jobId"] == false)
+        #expect(schema["$defs"]?["defaultOptions"]?["properties"]?["deduplication"] == false)
+        let deduplication = schema["$defs"]?["optionFields"]?["properties"]?["deduplication"]?["properties"]
+        #expect(deduplication?.objectValue.map { Array($0.keys) } == FlowFileKeys.deduplication)
         let backoff = schema["$defs"]?["optionFields"]?["properties"]?["backoff"]?["anyOf"]?[1]
         #expect(backoff?["properties"]?.objectValue.map { Array($0.keys) } == FlowFileKeys.backoff)
         let retention = schema["$defs"]?["retention"]?["anyOf"]?[2]

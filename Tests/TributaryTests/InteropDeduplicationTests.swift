@@ -1,9 +1,10 @@
 import Testing
 @testable import Tributary
 
-/// BullMQ's `keepLastIfActive` between Python bullmq 3.4.4 and Tributary: the side that adds keeps the job in
-/// `dn:<id>`, the side whose worker runs the holder adds it when the holder finishes.
-@Suite("Interop: deduplication keepLastIfActive")
+/// Deduplication between Python bullmq 3.4.4 and Tributary: `keepLastIfActive` (the side that adds keeps the job
+/// in `dn:<id>`, the side whose worker runs the holder adds it when the holder finishes), and a flow run's
+/// deduplicated node taking the outcome of a job Python added.
+@Suite("Interop: deduplication keepLastIfActive and deduplicated flow nodes")
 struct InteropDeduplicationTests {
     static let pythonOptions: JSONObject = ["deduplication": ["id": "sync", "keepLastIfActive": true]]
 
@@ -62,6 +63,37 @@ struct InteropDeduplicationTests {
             #expect(try await queue.getJob(keptId)?.deduplicationId == "sync")
             #expect(try await queue.getJob(second.keptNextJobId ?? "") == nil)
             #expect(try await client.send(RedisCommand("EXISTS", "bull:dedup:dn:sync")).int == 0)
+        }
+    }
+
+    @Test("a flow run's node deduplicated against a job Python bullmq added (and ran) takes that job's result")
+    func pythonHolderForARunNode() async throws {
+        try await withPythonPeer { server, client, peer in
+            let queue = try Queue("dag", client: client)
+            let ids = try await peer.addJobs([PeerJob("fetch", data: ["day": 1], opts: ["deduplication": ["id": "fetch-day"]])],
+                                             redisURL: server.unixURL, queue: "dag")
+            let plan = try compiledFlow("""
+                {"flow": "daily", "queue": "dag", "nodes": {
+                  "fetch": {"opts": {"deduplication": {"id": "fetch-day"}, "delay": 600000}},
+                  "use": {"needs": "fetch"}}}
+                """)
+            let flows = FlowProducer(client: client)
+            try await flows.submit(plan, runId: "r")
+            #expect(try await hashFields(client, "bull:dag:r.fetch")["flowDedupHolder"] == ids[0])
+            // Python runs its job while the node waits in the delayed set; then the node is let go.
+            let python = try await peer.work(redisURL: server.unixURL, queue: "dag", count: 1, timeout: .seconds(90))
+            #expect(python.completed.map(\.id) == ids)
+            try await queue.promoteJob("r.fetch")
+            let worker = try Worker(queue: "dag", client: client) { job in
+                job.name == "use" ? job.inputs["fetch"] ?? "no input" : .string("tributary ran \(job.name)")
+            }
+            try await whileRunning([worker]) { () async throws in
+                #expect(try await eventually { try await flows.getFlowRun("r")?.status == .completed })
+            }
+            let value = try #require(python.completed.first?.returnvalue)
+            #expect(value["by"] == "python")
+            #expect(try await queue.getJob("r.fetch")?.returnValue == value)
+            #expect(try await queue.getJob("r.use")?.returnValue == value)
         }
     }
 }

@@ -69,9 +69,11 @@ public struct FlowBuilder: Sendable {
     /// Options as a flow file writes them: BullMQ's names, only those that differ from `JobOptions()` (so a node's
     /// options do not reset the defaults' attempts to 0), without the failure flags (`onFailure` says that).
     private static func fileOptions(_ options: JobOptions) -> JSONValue {
-        guard case .object(let stored) = options.storedJSON, case .object(let plain) = JobOptions().storedJSON else {
+        guard case .object(var stored) = options.storedJSON, case .object(let plain) = JobOptions().storedJSON else {
             return [:]
         }
+        // Stored as BullMQ's `de`, written in a file as `deduplication`.
+        if let deduplication = stored.removeValue(forKey: "de") { stored["deduplication"] = deduplication }
         return .object(stored.filter { FlowFileKeys.options.contains($0.key) && plain[$0.key] != $0.value })
     }
 }

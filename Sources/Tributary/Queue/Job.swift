@@ -207,7 +207,7 @@ public struct Job: Sendable {
     /// The fields a summary of a job reads (``FlowRunJobDetail/summary``): enough to draw it in a run.
     public static let summaryFieldNames = [
         "name", "timestamp", "atm", "ats", "processedOn", "finishedOn", "returnvalue", "failedReason", "skipped",
-        "flowMap", "mapTotal", "mapExpanded", "parentKey",
+        "flowMap", "mapTotal", "mapExpanded", "parentKey", "flowDedupHolder",
     ]
 
     /// A summary of a job from an `HMGET` of ``summaryFieldNames`` (values in that order); `nil` when the job is

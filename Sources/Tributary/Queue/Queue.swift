@@ -152,6 +152,10 @@ public final class Queue: Sendable {
         Self.addArguments(request, keys: keys, timestamp: timestamp)
     }
 
+    /// Where the deduplication option sits in ``addArguments(_:keys:timestamp:jobId:parents:waitsForChildren:extraFields:guardKey:)``:
+    /// the last of the job's 15 values.
+    static let deduplicationArgumentIndex = 15
+
     /// The add arguments (addJobs.lua, one job: the job key prefix and its 15 values) for a job of the queue with
     /// these keys.
     ///

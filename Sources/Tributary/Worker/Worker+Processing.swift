@@ -60,7 +60,9 @@ extension Worker {
                 try prepareEncryptedJob(&job)
                 if try await skipUnlessConditionHolds(job, token: token) { return nil }
                 let body: Handler
-                if job.fields["flowMap"] != nil {
+                if let holder = job.fields["flowDedupHolder"], !holder.isEmpty {
+                    body = { job in try await DeduplicatedNodeRunner.run(job, holder: holder) }
+                } else if job.fields["flowMap"] != nil {
                     let limits = options.limits
                     body = { job in try await MapNodeRunner.run(job, limits: limits) }
                 } else if FlowScheduleRunner.isFiring(job) {

@@ -14,9 +14,13 @@ enum FlowFileKeys {
     static let condition = FlowConditionReader.allKeys
     /// Job options a node's `opts` may set (the keys `JobOptions` reads).
     static let options = ["jobId", "delay", "priority", "lifo", "attempts", "backoff", "removeOnComplete",
-                          "removeOnFail", "timestamp", "timeout"]
-    /// Job options the native format's `defaults` may set: all but `jobId`, which must differ per node.
-    static let defaultOptions = options.filter { $0 != "jobId" }
+                          "removeOnFail", "timestamp", "timeout", "deduplication"]
+    /// Options only a node may set: `jobId` and `deduplication` must differ per node.
+    static let nodeOnlyOptions = ["jobId", "deduplication"]
+    /// Job options the native format's `defaults` may set: all but ``nodeOnlyOptions``.
+    static let defaultOptions = options.filter { !nodeOnlyOptions.contains($0) }
+    /// A node's `deduplication` object (BullMQ's `extend`, `replace` and `keepLastIfActive` are not for flow nodes).
+    static let deduplication = ["id", "ttl"]
     /// BullMQ's four mutually exclusive failure options, accepted only in the nested BullMQ shape, in the order of
     /// the policies they stand for (fail, ignore, remove, continue).
     static let failureOptions = FailurePolicy.fileValues.compactMap(\.bullMQOption)
@@ -39,7 +43,7 @@ enum FlowFileKeys {
     /// BullMQ job options Tributary flow files do not take; named so the message can say so rather than
     /// "unknown key".
     static let unsupportedBullMQOptions = ["keepLogs", "sizeLimit", "stackTraceLimit", "repeat", "repeatJobKey",
-                                           "deduplication", "debounce", "parent", "prevMillis", "telemetry"]
+                                           "debounce", "parent", "prevMillis", "telemetry"]
 }
 
 extension FlowFileKeys {

@@ -96,16 +96,13 @@ struct FlowOptionsReader {
                     add(.unsupportedOption, memberPath, "BullMQ's '\(key)' is not allowed in the opts of a flow file; "
                         + "use \(whose) \"onFailure\": \"\(policy.rawValue)\" instead")
                 }
-            } else if key == "jobId", context == .defaults {
-                invalid(memberPath, "jobId cannot be a default: every node needs its own; set it in the node's opts")
+            } else if FlowFileKeys.nodeOnlyOptions.contains(key), context == .defaults {
+                invalid(memberPath, "\(key) cannot be a default: every node needs its own; set it in the node's opts")
             } else if FlowFileKeys.options.contains(key) {
                 if let normalized = checkOption(key, member, at: memberPath) {
-                    checked.members[key] = normalized
+                    // JobOptions(stored:) reads the deduplication option under BullMQ's stored name, `de`.
+                    checked.members[key == "deduplication" ? "de" : key] = normalized
                 }
-            } else if key == "deduplication" {
-                add(.unsupportedOption, memberPath, "'deduplication' is not available for the nodes of a flow (a skipped "
-                    + "node would leave its dependents without its result); give the run an id (tributary run "
-                    + "--run-id) so that it is submitted once")
             } else if FlowFileKeys.unsupportedBullMQOptions.contains(key) {
                 add(.unsupportedOption, memberPath, "'\(key)' is a BullMQ job option that Tributary flow files do not support")
             } else {
@@ -158,6 +155,7 @@ struct FlowOptionsReader {
             invalid(path, "must be true or false, got \(value.quotedForMessage)")
             return nil
         case "backoff": return checkBackoff(value, at: path)
+        case "deduplication": return checkDeduplication(value, at: path)
         default: return checkRetention(value, at: path, name: key)  // removeOnComplete, removeOnFail
         }
     }
@@ -190,6 +188,39 @@ struct FlowOptionsReader {
             invalid(path, "must be a delay in milliseconds or an object {type, delay, jitter}, got \(value.kindForMessage)")
             return nil
         }
+    }
+
+    /// `deduplication`: `{"id": non-empty string, "ttl"?: milliseconds >= 1}`. A node whose id another job holds
+    /// takes that job's outcome instead of running (docs/flow-file-format.md, "Deduplicated nodes").
+    private mutating func checkDeduplication(_ value: JSONValue, at path: FlowPath) -> JSONValue? {
+        guard let object = value.objectValue else {
+            invalid(path, "must be an object {\"id\": \"...\", \"ttl\": milliseconds}, got \(value.kindForMessage)")
+            return nil
+        }
+        let before = problems.list.count
+        for key in object.keys where !FlowFileKeys.deduplication.contains(key) {
+            if ["extend", "replace", "keepLastIfActive"].contains(key) {
+                add(.unsupportedOption, path.key(key), "BullMQ's deduplication '\(key)' is not for flow nodes: it "
+                    + "would drop or move the job the node's dependents wait for; a flow node takes 'id' and 'ttl'")
+            } else {
+                add(.unknownKey, path, "unknown key '\(key)' in deduplication"
+                    + NearestName.hint(for: key, among: FlowFileKeys.deduplication))
+            }
+        }
+        var normalized: JSONObject = [:]
+        if let id = object["id"] {
+            if let text = id.stringValue, !text.isEmpty {
+                normalized["id"] = id
+            } else {
+                invalid(path.key("id"), "must be a non-empty string, got \(id.quotedForMessage)")
+            }
+        } else {
+            invalid(path, "missing 'id': the deduplication id that nodes and jobs of this queue share")
+        }
+        if let ttl = object["ttl"] {
+            normalized["ttl"] = integer(ttl, at: path.key("ttl"), "must be an integer number of milliseconds >= 1", minimum: 1)
+        }
+        return problems.list.count == before ? .object(normalized) : nil
     }
 
     /// `removeOnComplete` / `removeOnFail`: `true`, `false`, a number of jobs to keep, or `{age (seconds), count}`.

@@ -11,11 +11,16 @@ extension FlowProducer {
     /// only Tributary workers complete correctly (see ``JobParent``). Nodes get the run and node ids and, when they
     /// need others, the job keys of their inputs, so handlers read ``Job/inputs`` by node id.
     ///
+    /// A node whose options carry a ``JobOptions/deduplication`` id (an id and a ttl only) holds the id when no job
+    /// does; when another job holds it, the node's job is stored all the same and takes that job's outcome instead
+    /// of running its handler (``FlowRunView/Node/deduplicatedBy``; docs/flow-file-format.md, "Deduplicated nodes").
+    ///
     /// - Parameters:
     ///   - plan: the compiled flow; its `prefix`, if any, must equal this producer's.
     ///   - runId: the run id (non-empty, no ':'); submitting an existing id again changes nothing and returns the
     ///     existing run's receipt with `created == false`. A random id when `nil`.
-    /// - Throws: ``QueueError`` `invalidOption`/`invalidQueueName` (nothing stored), `flowRejected` when a job
+    /// - Throws: ``QueueError`` `invalidOption`/`invalidQueueName` (nothing stored; also for a node's deduplication
+    ///   with `extend`, `replace` or `keepLastIfActive`), `flowRejected` when a job
     ///   id is taken or a key has the wrong type (nothing stored), `limitExceeded` when the run is over ``limits``
     ///   (nodes, a node's data, all the data, a literal map's items; nothing stored); ``FieldCipherError`` when a
     ///   node asks to encrypt a field its data lacks, or this producer has no ``cipher`` (nothing stored).
@@ -72,10 +77,11 @@ extension FlowProducer {
             } catch let error as QueueError {
                 throw QueueError(error.code, "flow node '\(node.id)': \(error.message)")
             }
-            if options.deduplication != nil {
-                throw QueueError(.invalidOption, "flow node '\(node.id)': deduplication is not available for the nodes "
-                    + "of a flow run (a skipped node would leave its dependents without its result); give the run an "
-                    + "id instead: a run id is submitted once")
+            if let deduplication = options.deduplication, deduplication.extend || deduplication.replace
+                || deduplication.keepLastIfActive {
+                throw QueueError(.invalidOption, "flow node '\(node.id)': the deduplication of a flow node takes an id "
+                    + "and a ttl only (extend, replace and keepLastIfActive would drop or move the job its dependents "
+                    + "wait for)")
             }
             var extra: JSONObject = ["flowRun": .string(runId), "flowNode": .string(node.id),
                                      "flowRunKey": .string(runKey(runId))]
@@ -92,10 +98,15 @@ extension FlowProducer {
             let keys = queues[node.id]!, jobId = jobIds[node.id]!
             let request = try JobRequest(node.name, data: node.data, options: options)
                 .sealed(with: cipher, what: "flow node '\(node.id)'")
-            let arguments = Queue.addArguments(
+            var arguments = Queue.addArguments(
                 request, keys: keys, timestamp: timestamp,
                 jobId: jobId, parents: node.dependents.map { (jobIds[$0]!, queues[$0]!) },
                 waitsForChildren: !node.needs.isEmpty, extraFields: extra, guardKey: transaction.guardKey)
+            if let deduplication = options.deduplication, case .object(var object) = deduplication.storedJSON {
+                // A node whose id another job holds is stored all the same and takes that job's outcome (addJobs.lua).
+                object["follow"] = true
+                arguments[Queue.deduplicationArgumentIndex] = .string(JSONValue.object(object).serialized())
+            }
             if case .string(let dataText) = arguments[4] { dataSizes.append((job: "node '\(node.id)'", dataBytes: dataText.utf8.count)) }
             transaction.run?.fields["spec:\(node.id)"] = .string(Self.nodeSpec(arguments))
             _ = transaction.addJob(keys, arguments: arguments, jobKey: keys.job(jobId), fresh: true)

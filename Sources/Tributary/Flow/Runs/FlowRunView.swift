@@ -30,6 +30,10 @@ public struct FlowRunView: Sendable {
         /// Whether this node of a run was skipped: its `when` did not hold, so it completed without running
         /// (field `skipped`).
         public var isSkipped: Bool { state == .completed && job?.fields["skipped"] == "1" }
+        /// For a deduplicated node of a run (its deduplication id was held by another job when the run was
+        /// submitted): the id of that job, whose outcome the node takes instead of running (field
+        /// `flowDedupHolder`).
+        public var deduplicatedBy: String? { job?.fields["flowDedupHolder"] }
     }
 
     /// The first line of a drawing: what this is and where it stands.

@@ -39,8 +39,10 @@
         (such a node gets a `parents` field instead of parentKey/parent)
       guard key, or "": when given and missing, nothing is done (see checkFlow.lua); when given, the dependents
         are not required to exist yet (they are added later in the same transaction)
-      deduplication option as JSON {"id", "ttl"?, "extend"?, "replace"?, "keepLastIfActive"?}, or ""
-        (see includes/deduplicate.lua)
+      deduplication option as JSON {"id", "ttl"?, "extend"?, "replace"?, "keepLastIfActive"?, "follow"?}, or ""
+        (see includes/deduplicate.lua). "follow" (Tributary's, for the nodes of a flow run): when another job
+        holds the id, the job is stored all the same, without the id, with the field `flowDedupHolder` = the
+        holder's id; the worker that takes it then waits for the holder and takes its outcome
 
   Returns:
     an array of n results, one per job in order:
@@ -188,12 +190,15 @@ for index = 1, count do
     if jobId == "" then jobId = tostring(counter) end
     local jobKey = prefix .. jobId
     local existingId = customId ~= "" and redis.call("EXISTS", jobKey) == 1
-    local dedupId, owner, kept = nil, nil, nil
+    local dedupId, owner, kept, followed = nil, nil, nil, nil
     if not existingId and deduplication ~= "" then
       local options = cjson.decode(deduplication)
       dedupId = options["id"]
       owner, kept = deduplicate(prefix, delayedKey, eventsKey, cap, options, jobId,
         {name = name, data = data, opts = opts, parentKey = parentKey, parent = parent})
+      if owner and options["follow"] then
+        followed, owner, dedupId = owner, nil, nil
+      end
     end
     if existingId then
       local linked = parentKey == "" or linkExisting(jobKey, jobId, parentKey, parent, timestamp, checkParents)
@@ -209,7 +214,7 @@ for index = 1, count do
     else
       -- delay and priority as sent (integers in decimal), which is how Lua would print them, without the cost
       -- of formatting Lua numbers.
-      if parents == "" and extraFields == "" and not dedupId then
+      if parents == "" and extraFields == "" and not dedupId and not followed then
         if parentKey == "" then
           redis.call("HSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
             "delay", ARGV[base + 6], "priority", ARGV[base + 7])
@@ -239,6 +244,10 @@ for index = 1, count do
         if dedupId then
           fields[#fields + 1] = "deid"
           fields[#fields + 1] = dedupId
+        end
+        if followed then
+          fields[#fields + 1] = "flowDedupHolder"
+          fields[#fields + 1] = followed
         end
         redis.call("HSET", jobKey, unpack(fields))
       end
