@@ -74,4 +74,35 @@ struct CLILimitsTests {
             }
         }
     }
+
+    @Test("job add --dedupe-keep-last while the holder runs: the add is kept and reported with the id it will get")
+    func jobAddKeepLast() async throws {
+        try await withCLIDirectory { directory in
+            try await withQueue("reports") { queue, client, server in
+                let holder = try await queue.add("sync", options: .init(deduplication: .init(id: "sync", keepLastIfActive: true)))
+                let gate = Gate()
+                let worker = try Worker(queue: "reports", client: client) { job in
+                    if job.id == holder.id { await gate.wait() }
+                    return job.data
+                }
+                try await whileRunning([worker]) { () async throws in
+                    #expect(try await eventually { try await queue.getState(holder.id) == .active })
+                    let kept = try await cli(["job", "add", "sync", "--queue", "reports", "--data", #"{"v": 2}"#,
+                                              "--dedupe-id", "sync", "--dedupe-keep-last", "--json"], server, in: directory)
+                    let text = try await cli(["job", "add", "sync", "--queue", "reports", "--data", #"{"v": 3}"#,
+                                              "--dedupe-id", "sync", "--dedupe-keep-last"], server, in: directory)
+                    await gate.open()
+                    #expect(kept.status == 0 && text.status == 0, "\(kept) \(text)")
+                    #expect(try kept.json() == ["queue": "reports", "id": .string(holder.id), "deduplicated": true, "keptAs": "2"])
+                    #expect(text.stdout == "deduplicated: job \(holder.id) holds deduplication id 'sync' and is running; "
+                        + "this job is kept and will be added as job 3 when it finishes\n")
+                    #expect(try await eventually { try await queue.getState("3") == .completed })
+                }
+                #expect(try await queue.getJob("3")?.data == ["v": 3])
+                #expect(try await queue.getJob("2") == nil)
+                let misuse = try await cli(["job", "add", "x", "--queue", "reports", "--dedupe-keep-last"], server, in: directory)
+                #expect(misuse.status == 2, "\(misuse)")
+            }
+        }
+    }
 }
