@@ -34,7 +34,8 @@ public enum RedisAccessRole: String, Sendable, CaseIterable {
     /// Commands that write, sent directly (transactions, run records) or from the queue scripts.
     static let writes = [
         "multi", "exec", "del", "set", "incr", "hset", "hdel", "hincrby", "lpush", "rpush", "lpop", "rpoplpush", "lrem",
-        "lset", "ltrim", "sadd", "srem", "zadd", "zrem", "zpopmin", "zremrangebyrank", "xadd", "pexpire", "rename",
+        "lset", "ltrim", "sadd", "srem", "zadd", "zrem", "zpopmin", "zremrangebyrank", "xadd", "pexpire", "persist",
+        "rename",
     ]
 
     /// Running scripts: `EVALSHA`, and `SCRIPT LOAD` when the server does not know a script yet.
