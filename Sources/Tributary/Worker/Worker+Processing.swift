@@ -246,13 +246,11 @@ extension Worker {
         let fetchNext = !isClosing && !isPaused && remainingRateLimitHold() == nil
         // The next job is locked with the same token, as BullMQ does; locks are per job key.
         let fetch = fetchArguments(token: token)
-        let reply = try await client.run(
-            QueueScripts.moveToFinished.script, keys: QueueScripts.moveToFinished.keys(for: keys),
-            arguments: [
-                .string(keys.jobKeyPrefix), .string(job.id), fetch[1], .string(target), .string(value), .string(token),
-                .integer(keepCount), .integer(keepAge), .string(fetchNext ? "1" : "0"), fetch[3], fetch[4], fetch[5],
-                fetch[6], .integer(Int64(job.options.effectiveAttempts)), .string(stacktrace),
-            ])
+        let reply = try await finishes.finish([
+            .string(keys.jobKeyPrefix), .string(job.id), fetch[1], .string(target), .string(value), .string(token),
+            .integer(keepCount), .integer(keepAge), .string(fetchNext ? "1" : "0"), fetch[3], fetch[4], fetch[5],
+            fetch[6], .integer(Int64(job.options.effectiveAttempts)), .string(stacktrace),
+        ])
         if case .integer(let code) = reply, code == -4 || code == -9 {
             // The lock is still held: the caller fails the attempt instead.
             throw CompletionRefused(code: code, jobId: job.id)

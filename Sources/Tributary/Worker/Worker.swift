@@ -46,6 +46,8 @@ public final class Worker: Service, Sendable {
     let eventSink = WorkerEventHub()
     let workerID: String
     let state = NIOLockedValueBox(State())
+    /// Sends the finishes of this worker's jobs, several in one call when they arrive together.
+    let finishes: FinishBatcher
 
     struct State {
         var running = false
@@ -105,6 +107,11 @@ public final class Worker: Service, Sendable {
         self.queue = try Queue(queue, client: client, prefix: prefix, limits: options.limits, cipher: options.cipher,
                                logger: logger)
         self.client = client
+        let script = QueueScripts.moveToFinished
+        let finishKeys = script.keys(for: keys)
+        self.finishes = FinishBatcher { arguments, _ in
+            try await client.run(script.script, keys: finishKeys, arguments: arguments)
+        }
         self.options = options
         self.router = router
         self.handler = { job in try await router.route(job) }

@@ -32,6 +32,8 @@
     13 worker name, or ""
     14 max attempts (for retries-exhausted)
     15 stack trace entry for a failure, or ""
+    ARGV may hold several jobs of the queue, 15 arguments each, finished in order in one call (a busy worker's
+    completions that arrive together): then the reply is an array with each job's reply.
 
   Returns:
     the next job as moveToActive returns it when fetching, else 0
@@ -76,6 +78,9 @@
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
 local stalledKey, completedKey, failedKey = KEYS[10], KEYS[11], KEYS[12]
+
+-- One job's finish; `ARGV` here is that job's 15 arguments.
+local function finishJob(ARGV)
 local prefix, jobId, nowText, target, value, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local now = tonumber(nowText)
 local keepCount, keepAge, fetchNext = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9] == "1"
@@ -163,3 +168,11 @@ if nextJob[2] == 0 and redis.call("LLEN", k.wait) == 0 and redis.call("ZCARD", k
   redis.call("XADD", k.events, "MAXLEN", "~", cap, "*", "event", "drained")
 end
 return nextJob
+end
+
+if #ARGV == 15 then return finishJob(ARGV) end
+local replies = {}
+for first = 1, #ARGV - 14, 15 do
+  replies[#replies + 1] = finishJob({unpack(ARGV, first, first + 14)})
+end
+return replies
