@@ -6,7 +6,7 @@
 #   --only P1,P5        run only these scenarios
 #   --scale F           multiply every job count by F (e.g. 0.1 for a quick check)
 #   --count P4=20000    set one scenario's count (P1 jobs, P2 flows, P3/P4 children, P5 adds, P6 width,
-#                       P7 map items, P8 seconds of an every-1 s job scheduler)
+#                       P7 map items, P8 seconds of an every-1 s job scheduler, P9 nodes of a chain)
 #   --impl tributary    run one side only (tributary, python or both)
 #   --concurrency N     worker concurrency (default 50);  --gap-ms N  P5 gap between adds (default 10)
 #   --tcp               TCP on 127.0.0.1 instead of a unix socket

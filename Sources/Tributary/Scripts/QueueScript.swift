@@ -129,6 +129,7 @@ enum ScriptIncludes {
         "addKeptNextJob": PackageResources.addKeptNextJob_lua,
         "effectiveRateLimit": PackageResources.effectiveRateLimit_lua,
         "queueMeta": PackageResources.queueMeta_lua,
+        "runProgress": PackageResources.runProgress_lua,
     ]
 }
 

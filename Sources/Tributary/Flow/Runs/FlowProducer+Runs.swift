@@ -56,6 +56,9 @@ extension FlowProducer {
         transaction.run = (key: runKey(runId), fields: [
             "id": .string(runId), "flow": .string(plan.flow), "prefix": .string(prefix),
             "createdAt": .string(String(timestamp)), "state": "running",
+            // With finishedNodes and unsuccessfulNodes (kept by the scripts), lets a finishing node skip settling a
+            // run that cannot have ended (Scripts/lua/includes/runProgress.lua).
+            "nodeCount": .string(String(plan.nodes.count)),
             "roots": .string(JSONValue.array(plan.roots.map { .string($0) }).serialized()),
             "nodes": .string(JSONValue.array(plan.nodes.map { node in
                 ["id": .string(node.id), "name": .string(node.name), "queue": .string(node.queue),

@@ -31,6 +31,7 @@
 --- @include "deleteJob"
 --- @include "maxEvents"
 --- @include "settleRun"
+--- @include "runProgress"
 
 local runKey, now = ARGV[1], ARGV[2]
 if redis.call("EXISTS", runKey) == 0 then return -1 end
@@ -71,7 +72,7 @@ for index = 3, #ARGV - 1, 2 do
   end
   if prev then
     local node = redis.call("HGET", queueKey .. ":" .. jobId, "flowNode")
-    if node then redis.call("HSET", runKey, "node:" .. node, "cancelled") end
+    if node then setRunOutcome(runKey, node, "cancelled") end
     deleteJob(queueKey .. ":", jobId, false)
     redis.call("XADD", queueKey .. ":events", "MAXLEN", "~", maxEvents(queueKey .. ":meta"), "*",
       "event", "removed", "jobId", jobId, "prev", prev)

@@ -35,6 +35,7 @@
 --- @include "scheduleDelayed"
 --- @include "maxEvents"
 --- @include "reopenMapNode"
+--- @include "runProgress"
 
 local runKey, now = ARGV[1], tonumber(ARGV[2])
 local flat = redis.call("HGETALL", runKey)
@@ -182,7 +183,7 @@ for _, node in ipairs(nodes) do
         tonumber(stored[2]) or 0, push, isPausedOrMaxed(queueKey .. ":meta", queueKey .. ":active"))
       redis.call("XADD", events, "MAXLEN", "~", cap, "*", "event", "waiting", "jobId", jobId, "prev", prev)
     end
-    redis.call("HDEL", runKey, "node:" .. node["id"])
+    clearRunOutcome(runKey, node["id"])
   end
 end
 

@@ -1,3 +1,4 @@
+--- @include "runProgress"
 --- @include "detachFromParent"
 --- @include "removeJobData"
 
@@ -14,6 +15,12 @@ local function deleteJob(prefix, jobId, hard)
     redis.call("DEL", prefix .. "de:" .. dedupId, prefix .. "dn:" .. dedupId)
   end
   local existed = redis.call("EXISTS", jobKey) == 1
+  -- A node of a flow run removed before it finished: the run records it as removed (see runProgress).
+  local run = redis.call("HMGET", jobKey, "flowRunKey", "flowNode")
+  if run[1] and run[2] and redis.call("HEXISTS", run[1], "node:" .. run[2]) == 0
+      and redis.call("EXISTS", run[1]) == 1 then
+    setRunOutcome(run[1], run[2], "removed")
+  end
   removeJobData(jobKey)
   return existed
 end

@@ -1,4 +1,5 @@
 --- @include "settleRun"
+--- @include "runProgress"
 
 -- A node of a flow run finished for good: its outcome ("completed", "failed", "skipped", "cancelled", "removed")
 -- is written into the run record as `node:<flowNode>`, so the run's status no longer depends on whether the job
@@ -16,6 +17,6 @@ local function recordRunOutcome(jobKey, outcome, now, runKey, node)
   end
   if not runKey or not node then return end
   if redis.call("EXISTS", runKey) == 0 then return end
-  redis.call("HSET", runKey, "node:" .. node, outcome)
-  settleRun(runKey, now)
+  setRunOutcome(runKey, node, outcome)
+  if runMaySettle(runKey) then settleRun(runKey, now) end
 end

@@ -1,3 +1,5 @@
+--- @include "runProgress"
+
 -- A node of a flow run goes back to run (job retry, flow retry): its recorded outcome is taken back, and a run
 -- that had settled is open again (`finishedOn` removed; a completed or failed run is running again, a cancelled
 -- one stays cancelled until it is resumed). Jobs that are not run nodes are left alone.
@@ -6,7 +8,7 @@ local function reopenRunNode(jobKey)
   if not stored[1] or not stored[2] then return end
   local runKey = stored[1]
   if redis.call("EXISTS", runKey) == 0 then return end
-  redis.call("HDEL", runKey, "node:" .. stored[2])
+  clearRunOutcome(runKey, stored[2])
   local state = redis.call("HGET", runKey, "state")
   if state == "completed" or state == "failed" then redis.call("HSET", runKey, "state", "running") end
   redis.call("HDEL", runKey, "finishedOn")
