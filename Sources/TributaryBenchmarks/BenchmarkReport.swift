@@ -52,6 +52,9 @@ struct BenchmarkReport {
             list = [Metric(phase: "fire", name: "iterations started in the window", better: .neither, decimals: 0) { $0.values["fires"] },
                     Metric(phase: "fire", name: "p50 slot -> handler (ms)", better: .lower, decimals: 1) { $0.values["p50_ms"] },
                     Metric(phase: "fire", name: "p99 slot -> handler (ms)", better: .lower, decimals: 1) { $0.values["p99_ms"] }]
+        case "P9":
+            list = [seconds("run", "seconds from submit to the last node completed"),
+                    Metric(phase: "run", name: "ms per hop", better: .lower, decimals: 3) { $0.values["hop_ms"] }]
         default: list = []
         }
         let phases = list.reduce(into: [String]()) { if !$0.contains($1.phase) { $0.append($1.phase) } }

@@ -79,7 +79,7 @@ enum QueueBenchmark {
         let options = try Options(arguments)
         let scenarios = QueueScenario.all(scale: options.scale, overrides: options.counts)
             .filter { options.only?.contains($0.id) ?? true }
-        guard !scenarios.isEmpty else { throw BenchmarkError("--only matched no scenario (P1...P8)") }
+        guard !scenarios.isEmpty else { throw BenchmarkError("--only matched no scenario (P1...P9)") }
         let loadBefore = ProcStats.loadAverage()
         let started = Date()
         let server = try RedisServerProcess(unixSocket: !options.tcp)

@@ -38,6 +38,8 @@ struct QueueScenario: Sendable {
                           shape: .workerOnly, count: scaled("P7", 10_000), children: 100),
             QueueScenario(id: "P8", title: "a job scheduler every 1 s for N s: fires and start lateness", shape: .workerOnly,
                           count: scaled("P8", 60), children: 0),
+            QueueScenario(id: "P9", title: "a chain of N nodes on one idle worker: per hop", shape: .workerOnly,
+                          count: scaled("P9", 1_000), children: 0),
         ]
     }
 
@@ -63,6 +65,10 @@ struct QueueScenario: Sendable {
             return "a job scheduler every 1 s (upserted with a start date on the next whole second) and one idle worker "
                 + "for \(count) s: how many iterations started whose slot fell in the window (expected \(count)), and how "
                 + "late each started after its slot (handler start - slot, wall clock)"
+        case "P9":
+            return "a chain of \(count) nodes (each needing the one before, trivial handlers) on one worker at concurrency "
+                + "1 that waits before the submit: submit to the last node completed, and that time over \(count) hops; "
+                + "Tributary submits it as a flow run, Python bullmq adds it as a FlowProducer tree \(count) levels deep"
         default: return title
         }
     }

@@ -86,6 +86,8 @@ enum TributaryClient {
             try await map(client, options)
         case ("P8", "worker"):
             try await scheduler(client, options)
+        case ("P9", "worker"):
+            try await chain(client, options)
         default:
             throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
         }
@@ -141,6 +143,35 @@ enum TributaryClient {
             }
         }
         await worker.close()
+    }
+
+    /// P9: a chain of `count` nodes, each needing the one before, submitted as one flow run to a worker already
+    /// waiting at concurrency 1 with a trivial handler; from submit to the last node completed, and per hop.
+    private static func chain(_ client: RedisClient, _ options: Options) async throws {
+        var nodes = JSONObject()
+        for index in 0..<options.count {
+            var node: JSONObject = ["name": "node"]
+            if index > 0 { node["needs"] = [.string("n\(index - 1)")] }
+            nodes["n\(index)"] = .object(node)
+        }
+        let definition: JSONValue = ["flow": "bench-chain", "queue": .string(queueName), "nodes": .object(nodes)]
+        let plan = try FlowCompiler.compile(definition, source: "P9")
+        let flows = FlowProducer(client: client)
+        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: 1)) { _ in .null }
+        let running = Task { try await worker.run() }
+        let completed = QueueKeys(queueName: queueName).key(.completed)
+        var elapsed = 0.0
+        try await phase("run", jobs: options.count, extras: { ["hop_ms": elapsed * 1000 / Double(options.count)] }) {
+            let clock = ContinuousClock()
+            let start = clock.now
+            _ = try await flows.submit(plan)
+            while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < options.count {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            elapsed = ScenarioRunner.seconds(clock.now - start)
+        }
+        await worker.close()
+        try await running.value
     }
 
     /// P7: one flow run `list → items (a map over list's result, maxConcurrency = --children) → merge`, with

@@ -223,6 +223,39 @@ async def dag(args, connection):
     await poller.aclose()
 
 
+async def chain(args, connection):
+    """P9: a chain of `count` nodes as a BullMQ tree `count` levels deep (each parent waits for its one child), added
+    with FlowProducer.add to a worker already waiting at concurrency 1; from the add to the root completed."""
+    sys.setrecursionlimit(max(10000, 20 * args.count))
+    tree = {"name": "node", "queueName": QUEUE, "data": {"index": 0}}
+    for index in range(1, args.count):
+        tree = {"name": "node", "queueName": QUEUE, "data": {"index": index}, "children": [tree]}
+    flows = FlowProducer(connection)
+    poller = aioredis.from_url(args.redis)
+    completed_key = f"bull:{QUEUE}:completed"
+
+    async def handler(job, token):
+        return None
+
+    worker = Worker(QUEUE, handler, {**connection, "concurrency": 1})
+    timing = {}
+
+    async def body():
+        start = time.perf_counter()
+        await flows.add(tree)
+        while await poller.zcard(completed_key) < args.count:
+            await asyncio.sleep(0.001)
+        timing["elapsed"] = time.perf_counter() - start
+
+    async def extras():
+        return {"hop_ms": timing["elapsed"] * 1000 / args.count}
+
+    await phase("run", args.count, body, extras=extras)
+    await close_worker(worker)
+    await flows.close()
+    await poller.aclose()
+
+
 SLOWLOG_THRESHOLD_US = 1000
 SCRIPT_COMMANDS = {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}
 
@@ -359,6 +392,8 @@ async def main():
         await map_step(args, connection)
     elif role == ("P8", "worker"):
         await scheduler(args, connection)
+    elif role == ("P9", "worker"):
+        await chain(args, connection)
     else:
         raise SystemExit(f"no {args.role} role in scenario {args.scenario}")
     sys.stdout.flush()
