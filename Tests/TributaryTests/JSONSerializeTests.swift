@@ -4,14 +4,15 @@ import Tributary
 @Suite("JSON serialization")
 struct JSONSerializeTests {
     /// Doubles and the text JavaScript's `String(x)` / `JSON.stringify(x)` produces for them, except that integral
-    /// values from 2^63 to 1e21 take the exponent form (JavaScript writes `100000000000000000000`), which jansson
-    /// can read back.
+    /// values from 2^53 to 2^63 are written with their exact digits (JavaScript writes `9223372036854775000` for
+    /// 2^63 - 1024), and integral values from 2^63 to 1e21 take the exponent form (JavaScript writes
+    /// `100000000000000000000`), which jansson can read back.
     static let javaScriptNumbers: [(Double, String)] = [
         (1.0, "1"),
         (1e21, "1e+21"),
         (1e20, "1e+20"),
         (0x1p63, "9.223372036854776e+18"),
-        (0x1p63 - 1024, "9223372036854775000"),
+        (0x1p63 - 1024, "9223372036854774784"),
         (1.5e-7, "1.5e-7"),
         (0.000001, "0.000001"),
         (1e-7, "1e-7"),
@@ -54,8 +55,8 @@ struct JSONSerializeTests {
             let text = JSONValue.double(sample).serialized()
             #expect(try JSONValue.parse(text) == .double(sample), "\(text)")
         }
-        // Just below 2^63 the JavaScript digit string fits in Int64 and reads back as an exact integer.
-        #expect(try JSONValue.parse(JSONValue.double(0x1p63 - 1024).serialized()) == .int(9223372036854775000))
+        // Just below 2^63 the exact digits fit in Int64 and read back as the same number, an integer.
+        #expect(try JSONValue.parse(JSONValue.double(0x1p63 - 1024).serialized()) == .int(9223372036854774784))
     }
 
     @Test func integersAreExact() {

@@ -14,7 +14,10 @@ extension JSONValue {
     ///   `100000000000000000000`), otherwise with one (`1e+21`, `1.5e-7`). Integral doubles have no fraction, so
     ///   `.double(1)` is written `1` and reads back as `.int(1)`, exactly as in JavaScript. Negative zero is written
     ///   `0` (as `JSON.stringify(-0)` does). NaN and ±infinity have no JSON form and are written `null`.
-    ///   One deliberate difference: doubles from 2^63 up to 1e21, which JavaScript writes as long digit strings,
+    ///   Two deliberate differences. Integral doubles from 2^53 up to 2^63 are written with their exact digits
+    ///   (`2184467440737095424`, where JavaScript writes `2184467440737095400`): read as an integer, as this parser
+    ///   and Python read such text, JavaScript's digits would be another number; every reader gets the same number
+    ///   from the exact digits. And doubles from 2^63 up to 1e21, which JavaScript writes as long digit strings,
     ///   are written in the shorter exponent form (`1e+20`, `3.6893488147419103e+19` for 2^65), which every
     ///   reader takes as a double: JavaScript and Python read both forms as the same number, and older Tributary
     ///   versions (whose parser refused integers beyond 64 bits) can read it. So an integer beyond 64 bits
@@ -170,6 +173,14 @@ struct JSONTextWriter {
             output.append(UInt8(ascii: "0"))
             return
         }
+        if number.magnitude < 0x1p63, number.rounded(.towardZero) == number {
+            // An integral double that fits in Int64 is written with its exact digits. Below 2^53 these are
+            // JavaScript's digits too; above, JavaScript pads its shortest digits with zeros (2184467440737095400
+            // for 2184467440737095424), an integer literal that every reader keeping integers exact (this parser,
+            // Python) would take for another number.
+            output.append(contentsOf: String(Int64(number)).utf8)
+            return
+        }
         if number < 0 {
             output.append(UInt8(ascii: "-"))
         }
@@ -178,13 +189,9 @@ struct JSONTextWriter {
         let k = digits.count
         let n = pointPosition
         let zero = UInt8(ascii: "0")
-        // Integral values that do not fit in Int64 take the exponent form: shorter, and read as a double everywhere.
-        let fitsInt64 = number.magnitude < 0x1p63
-        if k <= n && n <= 21 && fitsInt64 {
-            // Integer without exponent: the digits followed by n - k zeros.
-            output.append(contentsOf: digits)
-            output.append(contentsOf: repeatElement(zero, count: n - k))
-        } else if k > n && 0 < n && n <= 21 {
+        // Integral values are at least 2^63 here (smaller ones were written above): they take the exponent form,
+        // shorter, and read as a double everywhere.
+        if k > n && 0 < n && n <= 21 {
             // Decimal point inside the digits.
             output.append(contentsOf: digits[..<n])
             output.append(UInt8(ascii: "."))

@@ -4,7 +4,9 @@ extension RedisConfiguration {
     /// - Throws: ``RedisClientError`` with code `invalidURL` and a message naming the part that is wrong.
     public init(url: String) throws {
         self.init()
-        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") else {
+        // Only a real scheme (a letter, then letters, digits, '+', '-', '.') is named in errors: text before "://"
+        // that holds '@', '/' or '?' may be credentials, which the redacted URL in the message hides.
+        guard let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://"), Self.isScheme(url[..<colon]) else {
             throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' is not a Redis URL: expected redis://, rediss://, unix:// or redis+unix://")
         }
         let scheme = url[..<colon].lowercased()
@@ -29,6 +31,13 @@ extension RedisConfiguration {
         for (key, value) in query {
             try apply(queryItem: key, value: value, url: url)
         }
+    }
+
+    /// Whether `text` has the syntax of a URL scheme (RFC 3986: a letter, then letters, digits, `+`, `-` or `.`).
+    private static func isScheme(_ text: Substring) -> Bool {
+        func isLetter(_ scalar: Unicode.Scalar) -> Bool { ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) }
+        guard let first = text.unicodeScalars.first, isLetter(first) else { return false }
+        return text.unicodeScalars.allSatisfy { isLetter($0) || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0) }
     }
 
     private mutating func parseNetworkLocation(_ location: Substring, url: String) throws {

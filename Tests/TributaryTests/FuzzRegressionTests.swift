@@ -1,0 +1,34 @@
+import Testing
+@testable import Tributary
+
+/// Inputs the fuzz targets (Fuzz/, docs/fuzzing.md) found, each checked here with the invariant it broke. Each
+/// input is also in the target's seed corpus (Fuzz/Corpus/TARGET/regression-*), so every fuzzing run retries it.
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    /// `json`: `218446744073709551616E-2` is the double 2184467440737095424. Its shortest digits padded with zeros,
+    /// as JavaScript writes it (`2184467440737095400`), read back as that exact integer: a different number.
+    @Test("an integral double between 2^53 and 2^63 serializes to text that reads back as the same number")
+    func integralDoubleAbove2To53KeepsItsValue() throws {
+        let parsed = try JSONValue.parse("218446744073709551616E-2")
+        #expect(parsed == .double(2_184_467_440_737_095_424))
+        let reread = try JSONValue.parse(parsed.serialized())
+        #expect(reread.intValue == 2_184_467_440_737_095_424)
+        #expect(reread.doubleValue == parsed.doubleValue)
+        for sample: Double in [0x1p63 - 1024, 0x1p53 + 2, -0x1p62 - 2048, 0x1p60 + 0x1p8] {
+            #expect(try JSONValue.parse(JSONValue.double(sample).serialized()).intValue == Int64(exactly: sample), "\(sample)")
+        }
+    }
+
+    /// `redis-url`: a "scheme" that is not one (here everything before the `://` inside a query) was echoed in the
+    /// error, while the redacted URL in the same message hid it as credentials: the text before an `@` could leak.
+    @Test("an invalid scheme is not echoed in the error: nothing the redaction hides shows up")
+    func invalidSchemeIsNotEchoed() throws {
+        let url = "pass%word@u/host?x://u:p"
+        let error = try #require(throws: RedisClientError.self) { try RedisConfiguration(url: url) }
+        #expect(!error.description.contains("pass%word"))
+        #expect(error.description.contains(RedisConfiguration.redacted(url: url)))
+        // A real but unsupported scheme is still named.
+        let http = try #require(throws: RedisClientError.self) { try RedisConfiguration(url: "http://u:pw@host") }
+        #expect(http.description.contains("scheme 'http'") && !http.description.contains("pw"))
+    }
+}
