@@ -31,4 +31,14 @@ struct FuzzRegressionTests {
         let http = try #require(throws: RedisClientError.self) { try RedisConfiguration(url: "http://u:pw@host") }
         #expect(http.description.contains("scheme 'http'") && !http.description.contains("pw"))
     }
+
+    /// `redis-url`: `%+e` decoded to the byte 0x0E and `%-0` to NUL: the two characters after `%` went through
+    /// `UInt8(_:radix:)`, which takes a sign. Only two hexadecimal digits make an escape.
+    @Test("a percent sign followed by a sign and a digit is not an escape")
+    func percentEscapeNeedsTwoHexDigits() throws {
+        #expect(try RedisConfiguration(url: "redis://:a%+eb@host").password == "a%+eb")
+        #expect(try RedisConfiguration(url: "redis://:a%-0b@host").password == "a%-0b")
+        #expect(try RedisConfiguration(url: "redis://:a%2Bb%2fc@host").password == "a+b/c")
+        #expect(RedisConfiguration.percentDecoded("%+e%-0%4%zz%") == "%+e%-0%4%zz%")
+    }
 }
