@@ -41,4 +41,16 @@ struct FuzzRegressionTests {
         #expect(try RedisConfiguration(url: "redis://:a%2Bb%2fc@host").password == "a+b/c")
         #expect(RedisConfiguration.percentDecoded("%+e%-0%4%zz%") == "%+e%-0%4%zz%")
     }
+
+    /// `redis-url`: `connect_timeout=2444…4s` (52 digits) stopped the process: the milliseconds went through
+    /// `Int64(_:)`, which traps beyond `Int64.max`. A duration that large is now refused like any malformed one.
+    @Test("a timeout beyond Int64 milliseconds in a URL is an invalidURL error, not a crash")
+    func hugeTimeoutIsRefused() throws {
+        for value in ["2444444444444444444444444444444444444444444444444444s", "1e300", "9223372036854775808ms", "1e16m"] {
+            let error = try #require(throws: RedisClientError.self) { try RedisConfiguration(url: "redis://h?connect_timeout=\(value)") }
+            #expect(error.code == .invalidURL && error.description.contains("connect_timeout=\(value)"))
+            #expect(throws: RedisClientError.self) { try RedisConfiguration(url: "redis://h?command_timeout=\(value)") }
+        }
+        #expect(try RedisConfiguration(url: "redis://h?connect_timeout=2.5&command_timeout=1m").connectTimeout == .milliseconds(2500))
+    }
 }

@@ -96,17 +96,23 @@ extension RedisConfiguration {
         "verify_hostname", "server_name",
     ]
 
-    /// A duration in a URL: seconds (`2.5`), or a number with `ms`, `s` or `m`.
+    /// A duration in a URL: seconds (`2.5`), or a number with `ms`, `s` or `m`; `nil` when malformed, negative, or
+    /// too long to count in `Int64` milliseconds (about 292 million years).
     static func parseDuration(_ text: String) -> Duration? {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
         let lowered = text.lowercased()
         for (suffix, factor) in units where lowered.hasSuffix(suffix) {
-            if let value = Double(lowered.dropLast(suffix.count)), value >= 0, value.isFinite {
-                return .milliseconds(Int64((value * factor * 1000).rounded()))
+            if let value = Double(lowered.dropLast(suffix.count)), value >= 0 {
+                return milliseconds(value * factor * 1000)
             }
         }
-        guard let value = Double(lowered), value >= 0, value.isFinite else { return nil }
-        return .milliseconds(Int64((value * 1000).rounded()))
+        guard let value = Double(lowered), value >= 0 else { return nil }
+        return milliseconds(value * 1000)
+    }
+
+    /// `count` milliseconds, rounded, or `nil` when not finite or beyond `Int64` (where `Int64(_:)` would trap).
+    private static func milliseconds(_ count: Double) -> Duration? {
+        Int64(exactly: count.rounded()).map { .milliseconds($0) }
     }
 
     private mutating func apply(queryItem key: String, value: String, url: String) throws {
