@@ -81,6 +81,28 @@ struct FlowDeduplicationTests {
         }
     }
 
+    @Test("a node that holds a deduplication id and is skipped by its condition frees the id")
+    func skippedHolderFreesTheId() async throws {
+        try await withQueue("dag") { queue, client, _ in
+            let plan = try compiledFlow("""
+                {"flow": "gated", "queue": "dag", "nodes": {
+                  "check": {},
+                  "fetch": {"needs": "check", "when": {"input": "check", "equals": "go"},
+                            "opts": {"deduplication": {"id": "fetch-day"}}}}}
+                """)
+            let flows = FlowProducer(client: client)
+            try await flows.submit(plan, runId: "s")
+            #expect(try await queue.getDeduplicationJobId("fetch-day") == "s.fetch")
+            let fetches = Counter()
+            try await withWorkers([try Self.worker(client, fetches: fetches, concurrency: 2)]) { () async throws in
+                #expect(try await eventually { try await flows.getFlowRun("s")?.status == .completed })
+            }
+            #expect(try await hashFields(client, "bull:dag:s.fetch")["skipped"] == "1")
+            #expect(fetches.current == 0)
+            #expect(try await queue.getDeduplicationJobId("fetch-day") == nil)
+        }
+    }
+
     @Test("a flow file's deduplication is checked field by field")
     func fileValidation() throws {
         let plan = try FlowCompiler.compile(flowWithNodes(#""a": {"opts": {"deduplication": {"id": "d", "ttl": 5000}}}"#),

@@ -3,7 +3,7 @@
   without running, with returnvalue null and the field skipped = "1"; the attempt it had started is not counted
   (ats goes back, atm is unchanged). Its dependents are released as for a completion (its null result goes into
   their :processed), and the run record gets `node:<id>` = "skipped", which is how dependents tell a skipped input
-  from a null result.
+  from a null result. A deduplication id the node holds is freed as on completion (includes/releaseDeduplication).
 
   KEYS:
     1 active
@@ -30,6 +30,7 @@
 --- @include "maxEvents"
 --- @include "completeChild"
 --- @include "recordRunOutcome"
+--- @include "releaseDeduplication"
 
 local activeKey, stalledKey, completedKey, metaKey, eventsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local prefix, jobId, token, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
@@ -42,6 +43,7 @@ if lockStatus < 0 then return lockStatus end
 if redis.call("LREM", activeKey, -1, jobId) == 0 then return -3 end
 -- A node started early by a `continue` policy may still have pending needs: they are dropped, as on completion.
 redis.call("DEL", jobKey .. ":dependencies")
+releaseDeduplication(prefix, jobKey, jobId)
 if tonumber(redis.call("HGET", jobKey, "ats") or 0) > 0 then redis.call("HINCRBY", jobKey, "ats", -1) end
 redis.call("HSET", jobKey, "finishedOn", now, "returnvalue", "null", "skipped", "1")
 redis.call("XADD", eventsKey, "MAXLEN", "~", maxEvents(metaKey), "*", "event", "completed", "jobId", jobId,
