@@ -10,16 +10,15 @@
 local function deleteJob(prefix, jobId, hard)
   local jobKey = prefix .. jobId
   detachFromParent(jobKey, hard, prefix)
-  local dedupId = redis.call("HGET", jobKey, "deid")
+  local fields = redis.call("HMGET", jobKey, "deid", "flowRunKey", "flowNode")
+  local dedupId = fields[1]
   if dedupId and redis.call("GET", prefix .. "de:" .. dedupId) == jobId then
     redis.call("DEL", prefix .. "de:" .. dedupId, prefix .. "dn:" .. dedupId)
   end
   local existed = redis.call("EXISTS", jobKey) == 1
   -- A node of a flow run removed before it finished: the run records it as removed (see runProgress).
-  local run = redis.call("HMGET", jobKey, "flowRunKey", "flowNode")
-  if run[1] and run[2] and redis.call("HEXISTS", run[1], "node:" .. run[2]) == 0
-      and redis.call("EXISTS", run[1]) == 1 then
-    setRunOutcome(run[1], run[2], "removed")
+  if fields[2] and fields[3] and redis.call("EXISTS", fields[2]) == 1 then
+    setRunOutcomeIfNone(fields[2], fields[3], "removed")
   end
   removeJobData(jobKey)
   return existed

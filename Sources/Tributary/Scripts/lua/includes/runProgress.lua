@@ -9,14 +9,24 @@ local function isUnsuccessfulOutcome(outcome)
   return outcome ~= false and outcome ~= nil and outcome ~= "completed" and outcome ~= "skipped"
 end
 
--- Writes a node's outcome and keeps the counts.
-local function setRunOutcome(runKey, node, outcome)
-  local field = "node:" .. node
-  local previous = redis.call("HGET", runKey, field)
+-- Writes a node's outcome over `previous` (its recorded one, false when none) and keeps the counts.
+local function writeRunOutcome(runKey, field, previous, outcome)
   redis.call("HSET", runKey, field, outcome)
   if not previous then redis.call("HINCRBY", runKey, "finishedNodes", "1") end
   local change = (isUnsuccessfulOutcome(outcome) and 1 or 0) - (isUnsuccessfulOutcome(previous) and 1 or 0)
   if change ~= 0 then redis.call("HINCRBY", runKey, "unsuccessfulNodes", string.format("%d", change)) end
+end
+
+-- Writes a node's outcome and keeps the counts.
+local function setRunOutcome(runKey, node, outcome)
+  local field = "node:" .. node
+  writeRunOutcome(runKey, field, redis.call("HGET", runKey, field), outcome)
+end
+
+-- Writes a node's outcome only when it has none yet (a node removed before it finished).
+local function setRunOutcomeIfNone(runKey, node, outcome)
+  local field = "node:" .. node
+  if not redis.call("HGET", runKey, field) then writeRunOutcome(runKey, field, false, outcome) end
 end
 
 -- Removes a node's outcome (the node runs again) and keeps the counts.
