@@ -9,6 +9,7 @@ let package = Package(
     name: "Tributary",
     products: [
         .library(name: "Tributary", targets: ["Tributary"]),
+        .library(name: "TributaryDashboard", targets: ["TributaryDashboard"]),
         .executable(name: "tributary", targets: ["tributary"]),
     ],
     dependencies: [
@@ -22,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // `swift package generate-documentation` (scripts/docs.sh); a command plugin, not linked into anything.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The dashboard's HTTP server (TributaryDashboard target only; the Tributary library has no HTTP dependency).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -50,10 +54,21 @@ let package = Package(
             ],
             resources: [.embedInCode("Scripts/lua")]
         ),
+        .target(
+            name: "TributaryDashboard",
+            dependencies: [
+                "Tributary",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "tributary",
             dependencies: [
                 "Tributary",
+                "TributaryDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +123,7 @@ let package = Package(
                 "FlowInCode",
                 "StepFanOut",
                 "tributary",
+                "TributaryDashboard",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -30,6 +30,7 @@ struct TributaryCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, RunCommand.self, FlowCommand.self, WorkerCommand.self, StatsCommand.self,
             JobCommand.self, QueueCommand.self, ScheduleCommand.self, ServerCommand.self, DoctorCommand.self,
+            DashboardCommand.self,
         ]
     )
 
