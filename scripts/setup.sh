@@ -11,9 +11,10 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-# The tests also check the deployment recipes: systemd-analyze (systemd) and PyYAML (python3-yaml).
+# The tests also check the deployment recipes: systemd-analyze (systemd) and PyYAML (python3-yaml), and load the
+# dashboard in headless Chromium (chromium).
 if [ "$setup_python" = yes ]; then
-    for package in systemd python3-yaml; do
+    for package in systemd python3-yaml chromium; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
     done
 fi
@@ -62,5 +63,12 @@ if [ "$setup_python" = yes ] && [ "$("$venv_dir/bin/python" -I -c 'from importli
     "$venv_dir/bin/pip" install --quiet "cryptography==$cryptography_pin" \
         || { echo "setup: could not install cryptography==$cryptography_pin into $venv_dir" >&2; exit 1; }
 fi
+# The dashboard's browser tests drive Chromium through the DevTools protocol (Tests/TributaryTests/Python/browser.py).
+websocket_pin="1.9.2"
+if [ "$setup_python" = yes ] && [ "$("$venv_dir/bin/python" -I -c 'from importlib.metadata import version; print(version("websocket-client"))' 2>/dev/null)" != "$websocket_pin" ]; then
+    echo "setup: installing websocket-client==$websocket_pin into .venv"
+    "$venv_dir/bin/pip" install --quiet "websocket-client==$websocket_pin" \
+        || { echo "setup: could not install websocket-client==$websocket_pin into $venv_dir" >&2; exit 1; }
+fi
 unset -f venv_ready
-unset venv_dir bullmq_pin venv_log setup_python setup_swift cryptography_pin
+unset venv_dir bullmq_pin venv_log setup_python setup_swift cryptography_pin websocket_pin

@@ -40,6 +40,12 @@ enum DashboardAssets {
         .dag a:hover rect { stroke-width: 2; }
         """
 
+    /// The tab icon (browsers ask for /favicon.ico whatever the page says; both paths serve it).
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1d2430"/>\
+        <path d="M3 4h10M8 4v9M5 13h6" stroke="#90caf9" stroke-width="2" fill="none"/></svg>
+        """
+
     static let script = """
         // Live update of a run page: every few seconds the drawing is read again while the run is running.
         (function () {

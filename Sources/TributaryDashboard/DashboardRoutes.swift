@@ -60,10 +60,13 @@ final class DashboardRoutes: Sendable {
         let notice = request.query.text("notice")
         switch segments.count {
         case 0: return try await queuesPage(notice: notice)
+        case 1 where segments[0] == "favicon.ico":
+            return .text(DashboardAssets.icon, contentType: "image/svg+xml")
         case 2 where segments[0] == "assets":
             switch segments[1] {
             case "dashboard.css": return .text(DashboardAssets.stylesheet, contentType: "text/css; charset=utf-8")
             case "dashboard.js": return .text(DashboardAssets.script, contentType: "text/javascript; charset=utf-8")
+            case "icon.svg": return .text(DashboardAssets.icon, contentType: "image/svg+xml")
             default: return notFound("no asset \(segments[1])")
             }
         default: break

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import UnixSignals
 import HTTPTypes
 import Tributary
@@ -54,8 +55,22 @@ public struct DashboardServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         await routes.directory.start()
-        defer { Task { await routes.directory.stop() } }
-        try await application.runService(gracefulShutdownSignals: gracefulShutdownSignals)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [application], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger))
+        // Cancelling the task shuts the server down gracefully (open requests finish) instead of tearing it down:
+        // the group runs in a task of its own, which the caller's cancellation does not reach.
+        let runner = Task { try await group.run() }
+        do {
+            try await withTaskCancellationHandler {
+                try await runner.value
+            } onCancel: {
+                Task { await group.triggerGracefulShutdown() }
+            }
+        } catch {
+            await routes.directory.stop()
+            throw error
+        }
+        await routes.directory.stop()
     }
 }
 

@@ -29,7 +29,7 @@ enum HTML {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(escape(title)) · Tributary</title>
-            <link rel="stylesheet" href="/assets/dashboard.css">\(extraHead)
+            <link rel="stylesheet" href="/assets/dashboard.css"><link rel="icon" href="/assets/icon.svg" type="image/svg+xml">\(extraHead)
             </head><body>
             <header><a class="brand" href="/">Tributary</a> <nav><a href="/">Queues</a> <a href="/runs">Flow runs</a></nav> \(banner)</header>
             <main>\(flash)
