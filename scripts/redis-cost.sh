@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Redis cost of processing one plain job, counted in instructions, which machine load does not change.
 #
-#   bash scripts/redis-cost.sh [--jobs N] [--concurrency C] [--impl tributary|python|both]
+#   bash scripts/redis-cost.sh [--jobs N] [--concurrency C] [--impl tributary|python|both] [--metrics P]
 #
 # A private redis-server runs under valgrind's callgrind. Python bullmq adds N plain jobs (default 3,000); then the
 # counters are zeroed and a worker (Tributary's EchoWorker example, or a Python bullmq worker) processes them at
 # concurrency C (default 50). Printed per processed job: redis-server instructions in all and inside EVALSHA, and
 # Redis commands (INFO commandstats, scripts' inner calls included) with the busiest commands. Under callgrind Redis
 # runs about 50x slower, so it is the bottleneck and the worker's build (debug here) does not matter.
+# --metrics P: both workers write BullMQ's per-minute metrics, keeping P points (off by default, as in BullMQ).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-jobs=3000 concurrency=50 impl=both
+jobs=3000 concurrency=50 impl=both metrics=
 while [ $# -gt 0 ]; do
   case "$1" in
     --jobs) jobs="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
     --impl) impl="$2"; shift 2 ;;
+    --metrics) metrics="$2"; shift 2 ;;
     *) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -49,15 +51,19 @@ PY
   redis-cli -s "$sock" config resetstat >/dev/null
   callgrind_control --zero "$rpid" >/dev/null 2>&1
   if [ "$name" = tributary ]; then
-    "$echo_worker" "unix://$sock" cost --concurrency "$concurrency" >/dev/null 2>"$dir/worker.log" &
+    "$echo_worker" "unix://$sock" cost --concurrency "$concurrency" ${metrics:+--metrics-points "$metrics"} \
+      >/dev/null 2>"$dir/worker.log" &
   else
-    .venv/bin/python - "$sock" "$concurrency" >/dev/null 2>"$dir/worker.log" <<'PY' &
+    .venv/bin/python - "$sock" "$concurrency" "$metrics" >/dev/null 2>"$dir/worker.log" <<'PY' &
 import asyncio, sys
 from bullmq import Worker
 async def main():
     async def handler(job, token):
         return {"by": "python", "echo": job.data}
-    worker = Worker("cost", handler, {"connection": f"unix://{sys.argv[1]}", "concurrency": int(sys.argv[2])})
+    options = {"connection": f"unix://{sys.argv[1]}", "concurrency": int(sys.argv[2])}
+    if sys.argv[3]:
+        options["metrics"] = {"maxDataPoints": int(sys.argv[3])}
+    worker = Worker("cost", handler, options)
     await asyncio.Event().wait()
 asyncio.run(main())
 PY

@@ -110,6 +110,7 @@ enum ScriptIncludes {
         "inCancelledRun": PackageResources.inCancelledRun_lua,
         "removeJobData": PackageResources.removeJobData_lua,
         "trimFinished": PackageResources.trimFinished_lua,
+        "countFinished": PackageResources.countFinished_lua,
         "appendedStacktrace": PackageResources.appendedStacktrace_lua,
         "jobParents": PackageResources.jobParents_lua,
         "moveParentOn": PackageResources.moveParentOn_lua,

@@ -109,8 +109,17 @@ public final class Worker: Service, Sendable {
         self.client = client
         let script = QueueScripts.moveToFinished
         let finishKeys = script.keys(for: keys)
-        self.finishes = FinishBatcher { arguments, _ in
-            try await client.run(script.script, keys: finishKeys, arguments: arguments)
+        if let metrics = options.metrics {
+            guard metrics.maxDataPoints >= 1 else { throw QueueError(.invalidOption, "metrics.maxDataPoints must be at least 1") }
+            // One extra argument per call turns the per-minute counts on (see moveToFinished.lua).
+            let points = RedisArgument.string(String(metrics.maxDataPoints))
+            self.finishes = FinishBatcher { arguments, _ in
+                try await client.run(script.script, keys: finishKeys, arguments: arguments + [points])
+            }
+        } else {
+            self.finishes = FinishBatcher { arguments, _ in
+                try await client.run(script.script, keys: finishKeys, arguments: arguments)
+            }
         }
         self.options = options
         self.router = router

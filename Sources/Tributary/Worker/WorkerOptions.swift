@@ -13,6 +13,18 @@ public struct WorkerOptions: Sendable {
         }
     }
 
+    /// BullMQ's metrics: finished jobs counted per minute in `<prefix>:<queue>:metrics:completed` and `:failed`,
+    /// read with ``Queue/getMetrics(_:start:end:)`` (and by BullMQ's `getMetrics`). Use the same setting on every
+    /// worker of a queue.
+    public struct Metrics: Sendable, Hashable {
+        /// How many one-minute points to keep (older ones are dropped); see ``MetricsTime``.
+        public var maxDataPoints: Int
+        /// Keeps `maxDataPoints` minutes, e.g. `.init(maxDataPoints: MetricsTime.twoWeeks)`.
+        public init(maxDataPoints: Int) {
+            self.maxDataPoints = maxDataPoints
+        }
+    }
+
     /// A custom backoff: given the attempts made so far (1 after the first failure) and the error, the wait before
     /// the next attempt.
     public typealias BackoffStrategy = @Sendable (_ attemptsMade: Int, _ error: any Error, _ job: Job) -> Duration
@@ -41,12 +53,15 @@ public struct WorkerOptions: Sendable {
     /// with an encrypted field then fails at once, without retries, with a reason naming the key id. The library
     /// does not read the environment by itself: use ``FieldCipher/fromEnvironment(_:)`` (the CLI does).
     public var cipher: FieldCipher?
+    /// BullMQ's per-minute metrics of finished jobs; `nil` (the default, as in BullMQ): none are written, and
+    /// finishing a job costs nothing more.
+    public var metrics: Metrics?
 
     /// Creates options with BullMQ's defaults.
     public init(concurrency: Int = 1, lockDuration: Duration = .seconds(30), stalledInterval: Duration = .seconds(30),
                 maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5), limiter: RateLimit? = nil, name: String? = nil,
                 backoffStrategies: [String: BackoffStrategy] = [:], limits: DataLimits = .default,
-                cipher: FieldCipher? = nil) {
+                cipher: FieldCipher? = nil, metrics: Metrics? = nil) {
         self.concurrency = concurrency
         self.lockDuration = lockDuration
         self.stalledInterval = stalledInterval
@@ -57,7 +72,24 @@ public struct WorkerOptions: Sendable {
         self.backoffStrategies = backoffStrategies
         self.limits = limits
         self.cipher = cipher
+        self.metrics = metrics
     }
+}
+
+/// Numbers of one-minute data points for ``WorkerOptions/Metrics/maxDataPoints``, BullMQ's `MetricsTime`.
+public enum MetricsTime {
+    /// One minute.
+    public static let oneMinute = 1
+    /// Fifteen minutes.
+    public static let fifteenMinutes = 15
+    /// One hour.
+    public static let oneHour = 60
+    /// One day.
+    public static let oneDay = 60 * 24
+    /// One week.
+    public static let oneWeek = 60 * 24 * 7
+    /// Two weeks (BullMQ's recommendation: about 120 kB per queue).
+    public static let twoWeeks = 60 * 24 * 7 * 2
 }
 
 /// Throw this from a handler to fail the job at once, skipping any attempts left.

@@ -11,7 +11,7 @@ Subcommands:
   add        --jobs JSON          Queue.add for each {"name", "data", "opts"}; prints [{"id"}, ...]
   add-bulk   --jobs JSON          the same through Queue.addBulk
   work       --count N [--concurrency C] [--timeout S] [--fail-names a,b] [--fail-times K] [--map-items]
-             [--hold-names a,b --release-key K] [--probe SECONDS] [--queue-total N]
+             [--hold-names a,b --release-key K] [--probe SECONDS] [--queue-total N] [--metrics-points P]
                                   runs a Worker until N final outcomes; prints {"completed", "failed"}
                                   (--map-items: jobs are items of a Tributary map node; the processor reads
                                   `mapIndex` and `mapItem` from the job hash and returns {"by", "index", "item"};
@@ -19,7 +19,13 @@ Subcommands:
                                   --probe: the processor records in Redis how many handlers run at once
                                   (probe:now, peak in probe:peak) and when each started (probe:starts, Redis time
                                   in ms), then sleeps SECONDS; --queue-total: stop instead when the queue has N
-                                  completed or failed jobs, whichever worker ran them)
+                                  completed or failed jobs, whichever worker ran them; --metrics-points: the
+                                  worker option metrics={"maxDataPoints": P})
+  metrics    --type completed|failed [--start I] [--end J]
+                                  BullMQ's getMetrics: runs the package's own commands/getMetrics-2.lua (3.4.4
+                                  bundles it but its Queue has no getMetrics method) and shapes the reply as
+                                  Node's Queue.getMetrics does: {"meta": {"count", "prevTS", "prevCount"},
+                                  "data", "count"}
   counts                          Queue.getJobCounts for every state
   job        --id ID              Job.fromId: the job's public fields and state, or null
   wait-finished --ids a,b --timeout S
@@ -198,6 +204,8 @@ async def command_work(args):
 
     options = connection_options(args)
     options["concurrency"] = args.concurrency
+    if args.metrics_points is not None:
+        options["metrics"] = {"maxDataPoints": args.metrics_points}
     worker = Worker(args.queue, process, options)
     worker.on("completed", on_completed)
     worker.on("failed", on_failed)
@@ -217,6 +225,24 @@ async def command_work(args):
                         f"{len(failed)} failed of {args.count}: "
                         + json.dumps({"completed": completed, "failed": failed}), EXIT_TIMEOUT)
     return {"completed": completed, "failed": failed}
+
+
+async def command_metrics(args):
+    """BullMQ's getMetrics read of <prefix>:<queue>:metrics:<type>, through the package's bundled script."""
+    from bullmq.redis_connection import loadScript
+    from redis import asyncio as redis_asyncio
+    client = redis_asyncio.from_url(args.redis, decode_responses=True)
+    try:
+        script = client.register_script(loadScript("getMetrics-2.lua"))
+        key = f"{args.prefix}:{args.queue}:metrics:{args.type}"
+        meta, data, count = await script(keys=[key, key + ":data"], args=[args.start, args.end])
+        return {
+            "meta": {"count": int(meta[0] or 0), "prevTS": int(meta[1] or 0), "prevCount": int(meta[2] or 0)},
+            "data": [int(point or 0) for point in data],
+            "count": int(count),
+        }
+    finally:
+        await client.aclose()
 
 
 async def command_counts(args):
@@ -408,6 +434,11 @@ def parser():
     work.add_argument("--release-key", default="peer:release")
     work.add_argument("--probe", type=float, default=None, help="seconds each handler works")
     work.add_argument("--queue-total", type=int, default=None)
+    work.add_argument("--metrics-points", type=int, default=None)
+    metrics = subcommand("metrics", command_metrics)
+    metrics.add_argument("--type", choices=["completed", "failed"], required=True)
+    metrics.add_argument("--start", type=int, default=0)
+    metrics.add_argument("--end", type=int, default=-1)
     subcommand("counts", command_counts)
     subcommand("job", command_job).add_argument("--id", required=True)
     wait = subcommand("wait-finished", command_wait_finished)

@@ -205,19 +205,21 @@ struct PythonPeer: Sendable {
     /// and `mapItem` from the job hash and returns `{"by": "python", "index", "item"}`. Jobs named in `holdNames`
     /// wait until the key `releaseKey` exists. With `probe`, each handler records in Redis how many handlers run
     /// at once (`probe:now`, peak in `probe:peak`) and when it started (`probe:starts`, Redis time in ms), then
-    /// works for that long. With `queueTotal`, the worker stops when the queue holds that many completed or failed
+    /// works for that long. With `metricsPoints`, the worker has BullMQ's `metrics: {maxDataPoints}`. With `queueTotal`, the worker stops when the queue holds that many completed or failed
     /// jobs, whoever ran them (for several workers sharing a queue), instead of after `count` of its own. The peer
     /// gives up after `timeout` (``PythonPeerError/isTimeout``).
     func work(redisURL: String, queue: String, prefix: String = "bull", count: Int, concurrency: Int = 1,
               failNames: [String] = [], failTimes: Int? = nil, mapItems: Bool = false,
               holdNames: [String] = [], releaseKey: String = "peer:release", probe: Duration? = nil,
-              queueTotal: Int? = nil, timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
+              queueTotal: Int? = nil, metricsPoints: Int? = nil,
+              timeout: Duration = .seconds(30)) async throws -> PeerWorkResult {
         var arguments = ["--count", String(count), "--concurrency", String(concurrency),
                          "--timeout", Self.seconds(timeout)]
         if mapItems { arguments.append("--map-items") }
         if !holdNames.isEmpty { arguments += ["--hold-names", holdNames.joined(separator: ","), "--release-key", releaseKey] }
         if let probe { arguments += ["--probe", Self.seconds(probe)] }
         if let queueTotal { arguments += ["--queue-total", String(queueTotal)] }
+        if let metricsPoints { arguments += ["--metrics-points", String(metricsPoints)] }
         if !failNames.isEmpty { arguments += ["--fail-names", failNames.joined(separator: ",")] }
         if let failTimes { arguments += ["--fail-times", String(failTimes)] }
         let output = try await run("work", redisURL: redisURL, queue: queue, prefix: prefix, arguments,
@@ -268,7 +270,7 @@ struct PythonPeer: Sendable {
     }
 
     /// Decodes peer output, reporting a mismatch as ``PythonPeerError/invalidOutput(command:stdout:reason:)``.
-    private func decode<T: Decodable>(_ type: T.Type, from output: JSONValue, command: String) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, from output: JSONValue, command: String) throws -> T {
         do {
             return try output.decode(as: type)
         } catch {

@@ -34,6 +34,9 @@
     15 stack trace entry for a failure, or ""
     ARGV may hold several jobs of the queue, 15 arguments each, finished in order in one call (a busy worker's
     completions that arrive together): then the reply is an array with each job's reply.
+    A worker with metrics on adds one last argument, maxDataPoints: each job finished is then counted in
+    <prefix>:<queue>:metrics:completed or :failed (BullMQ's layout, see includes/countFinished.lua). Without it,
+    nothing about metrics is defined or run.
 
   Returns:
     the next job as moveToActive returns it when fetching, else 0
@@ -74,6 +77,13 @@
 --- @include "releaseDeduplication"
 --- @include "queueMeta"
 --- @include "addKeptNextJob"
+
+-- Metrics: on only when the call carries maxDataPoints after its jobs' arguments.
+local metricsPoints, countFinished = nil, nil
+if #ARGV % 15 == 1 then
+  metricsPoints = tonumber(ARGV[#ARGV])
+--- @include "countFinished"
+end
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
@@ -159,6 +169,7 @@ else
   redis.call("ZADD", setKey, nowText, jobId)
   trimFinished(setKey, prefix, now, keepCount, keepAge)
 end
+if metricsPoints then countFinished(prefix .. "metrics:" .. target, metricsPoints, nowText) end
 
 if not fetchNext then return 0 end
 local nextJob = takeNextJob(k, prefix, nowText, token, ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12]), ARGV[13],
@@ -170,9 +181,10 @@ end
 return nextJob
 end
 
-if #ARGV == 15 then return finishJob(ARGV) end
+local jobArguments = metricsPoints and #ARGV - 1 or #ARGV
+if jobArguments == 15 then return finishJob(ARGV) end
 local replies = {}
-for first = 1, #ARGV - 14, 15 do
+for first = 1, jobArguments - 14, 15 do
   replies[#replies + 1] = finishJob({unpack(ARGV, first, first + 14)})
 end
 return replies
