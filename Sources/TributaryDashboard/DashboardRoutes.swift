@@ -13,6 +13,7 @@ import Tributary
 /// | `POST /queues/Q/{pause,resume,clean}` | queue actions (clean asks for confirmation) |
 /// | `GET /runs?flow=F`, `GET /runs/ID`, `GET /runs/ID/dag` | flow runs, a run's DAG, the DAG alone |
 /// | `GET /trees/Q/ID` | a BullMQ tree drawn as a DAG |
+/// | `GET /metrics` | Prometheus text: swift-metrics of the process and `bullmq_job_count{queue,state}` |
 final class DashboardRoutes: Sendable {
     let client: RedisClient
     let configuration: DashboardConfiguration
@@ -40,6 +41,7 @@ final class DashboardRoutes: Sendable {
 
     func respond(to request: DashboardRequest) async -> DashboardResponse {
         if let refusal = accessRefusal(request) { return refusal }
+        if request.method == .get, request.segments == ["metrics"] { return await metrics() }
         guard mode == .dashboard else { return notFound("this server answers /metrics, /healthz and /readyz only") }
         do {
             switch request.method {
@@ -96,6 +98,18 @@ final class DashboardRoutes: Sendable {
         default: break
         }
         return notFound("no page at \(request.path)")
+    }
+
+    /// `GET /metrics`: Prometheus text (see ``DashboardMetrics``).
+    func metrics() async -> DashboardResponse {
+        do {
+            let text = try await DashboardMetrics.scrape(queues: await directory.names(), client: client,
+                                                         prefix: configuration.prefix, registry: DashboardMetrics.registry)
+            return .text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
+        } catch {
+            logger.warning("dashboard: /metrics could not read the job counts", metadata: ["error": "\(error)"])
+            return .text("# cannot read the job counts: \(error)\n", status: 503)
+        }
     }
 
     /// A queue handle, for a queue the dashboard shows.

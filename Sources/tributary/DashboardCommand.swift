@@ -68,6 +68,7 @@ struct DashboardCommand: AsyncParsableCommand {
         do { try settings.validate() } catch let error as DashboardError {
             throw CLIError(error.message, status: .invalidInput)
         }
+        DashboardMetrics.bootstrap()
         let client = try await connection.connect()
         let server = try DashboardServer(client: client, configuration: settings)
         let host = self.host

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Tributary
+import TributaryDashboard
 
 /// `tributary worker`: runs workers for one or more queues until SIGINT or SIGTERM.
 struct WorkerCommand: AsyncParsableCommand {
@@ -35,6 +36,7 @@ struct WorkerCommand: AsyncParsableCommand {
               tributary worker -q steps --allow-commands --lock-duration 5s --stalled-interval 5s
               tributary worker -q api-calls --limit-max 10 --limit-duration 1s
               REDIS_URL=redis://10.0.0.5:6379 tributary worker -q emails --grace-period 2m
+              tributary worker -q emails --metrics-port 9464      # curl -s localhost:9464/metrics
             """
     )
 
@@ -77,6 +79,18 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp(
+        "Serve /metrics (Prometheus), /healthz and /readyz on this port (0: any free port, printed at start).",
+        valueName: "port"))
+    var metricsPort: Int?
+
+    @Option(help: ArgumentHelp("The address of the metrics port (127.0.0.1; another one needs --metrics-token).",
+                               valueName: "host"))
+    var metricsHost = "127.0.0.1"
+
+    @Option(help: ArgumentHelp("A bearer token that /metrics requires.", valueName: "token"))
+    var metricsToken: String?
+
     func validate() throws {
         guard !queue.isEmpty else { throw ValidationError("name at least one queue with --queue") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -86,11 +100,24 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         guard commandTimeout.duration > .zero else { throw ValidationError("--command-timeout must be positive") }
         if !passEnvironment.isEmpty && !allowCommands { throw ValidationError("--pass-env needs --allow-commands") }
+        if let metricsPort {
+            do { try probeSettings(port: metricsPort).validate() } catch let error as DashboardError {
+                throw ValidationError("--metrics-port: \(error.message)")
+            }
+        }
+    }
+
+    /// How the metrics port listens: the worker's queues, read-only, a token when given.
+    func probeSettings(port: Int) -> DashboardConfiguration {
+        DashboardConfiguration(host: metricsHost, port: port, readOnly: true,
+                               access: metricsToken.map(DashboardAccess.token) ?? .open, prefix: connection.prefix,
+                               queues: Set(queue).sorted())
     }
 
     func run() async throws {
         var logger = Logger(label: "tributary.worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if metricsPort != nil { DashboardMetrics.bootstrap() }
         let configuration = try await connection.configuration(.waitForReconnect)
         let client: RedisClient
         do {
@@ -130,15 +157,50 @@ struct WorkerCommand: AsyncParsableCommand {
             let events = worker.events
             return Task { await Self.report(worker, events: events, logger: reportLogger) }
         }
+        let probes = try await startProbes(logger: logger)
         do {
             try await group.run()
         } catch {
+            await probes?.stop()
             await client.close()
             throw error
         }
         for reporter in reporters { await reporter.value }
+        await probes?.stop()
         await client.close()
         logger.info("stopped")
+    }
+
+    /// The metrics port's server, running beside the workers on a fail-fast connection of its own (so that
+    /// `/healthz` answers at once while Redis is down, where the workers wait for it).
+    private func startProbes(logger: Logger) async throws -> ProbeServer? {
+        guard let metricsPort else { return nil }
+        let client = try await connection.connect()
+        let server = try DashboardServer(client: client, configuration: probeSettings(port: metricsPort), mode: .probes,
+                                         logger: logger)
+        let host = metricsHost
+        let task = Task {
+            do {
+                try await server.run { port in
+                    FileHandle.standardOutput.write(Data("tributary worker: metrics on http://\(host):\(port)/metrics\n".utf8))
+                }
+            } catch {
+                logger.error("the metrics port stopped", metadata: ["error": "\(error)"])
+            }
+        }
+        return ProbeServer(task: task, client: client)
+    }
+
+    /// The metrics port's server and its connection.
+    struct ProbeServer {
+        let task: Task<Void, Never>
+        let client: RedisClient
+
+        func stop() async {
+            task.cancel()
+            await task.value
+            await client.close()
+        }
     }
 
     /// Logs what a worker reports: each job started and finished, with the job's id, name and queue.
