@@ -31,6 +31,38 @@ struct FlowRunTests {
           "join":   {"needs": ["left", "right"]}}}
         """
 
+    @Test("a node's inputs come with the script that hands it to its worker: reading them costs no round trip")
+    func inputsComeWithTheJob() async throws {
+        try await withQueue("down") { down, client, server in
+            let plan = try compiledFlow("""
+                {"flow": "handoff", "queue": "down", "nodes": {
+                  "a": {"queue": "up"}, "skipped": {"queue": "up", "needs": "a", "when": {"input": "a", "path": "ok", "equals": true}},
+                  "b": {"needs": ["a", "skipped"]}}}
+                """)
+            _ = try await FlowProducer(client: client).submit(plan, runId: "h1")
+            try await withWorkers([try joiningWorker("up", client: client)]) { () async throws in
+                #expect(try await eventually { try await down.getState("h1.b") == .waiting })
+            }
+            // Take `b` the way a worker does.
+            let worker = try Worker(queue: "down", client: client) { _ in .null }
+            let reply = try await client.run(
+                QueueScripts.moveToActive.script, keys: QueueScripts.moveToActive.keys(for: down.keys),
+                arguments: worker.fetchArguments(token: "t1"))
+            guard case .job(var job) = try worker.decodeFetch(reply, token: "t1") else {
+                Issue.record("no job taken: \(reply)")
+                return
+            }
+            #expect(job.id == "h1.b")
+            // A closed client: any read would throw, so the inputs can only come from the fetch's reply.
+            let closed = try await RedisClient.connect(try RedisConfiguration(url: server.unixURL))
+            await closed.close()
+            try await job.loadInputs(client: closed)
+            #expect(job.inputs == ["a": "a"])
+            #expect(job.skippedInputs == ["skipped"])
+            #expect(job.inputFailures.isEmpty)
+        }
+    }
+
     @Test("a diamond: the shared node runs once and its result reaches both dependents; inputs by node id")
     func diamondRun() async throws {
         try await withQueue("dag") { dag, client, _ in

@@ -55,35 +55,84 @@ extension Job {
 
     /// Reads the results and ignored failures of the nodes this flow-run node needs into ``inputs`` and
     /// ``inputFailures``, and from the run record which of them were skipped (``skippedInputs``) and which items of
-    /// needed map nodes failed (``itemFailures``): three reads, pipelined.
+    /// needed map nodes failed (``itemFailures``). The script that handed the job to the worker has usually read all
+    /// of it already (``prefetchedInputs``); otherwise three reads, pipelined.
     mutating func loadInputs(client: RedisClient) async throws {
         let links = flowInputKeys
         guard !links.isEmpty else { return }
-        var commands = [
-            RedisCommand("HGETALL", .string(key + ":processed")), RedisCommand("HGETALL", .string(key + ":failed")),
-        ]
-        if let runKey = fields["flowRunKey"] {
-            commands.append(RedisCommand("HMGET", arguments: [.string(runKey)] + links.flatMap { link -> [RedisArgument] in
-                [.string("node:\(link.node)"), .string("mapFailures:\(link.node)")]
-            }))
+        let reads: FlowInputReads
+        if let prefetched = prefetchedInputs {
+            reads = prefetched
+            prefetchedInputs = nil
+        } else {
+            reads = try await FlowInputReads.read(for: self, nodes: links.map(\.node), client: client)
         }
-        let replies = try await client.pipeline(commands)
-        let processed = (replies[0].array ?? []).fieldPairs, failed = (replies[1].array ?? []).fieldPairs
-        let recorded = replies.count > 2 ? replies[2].array ?? [] : []
-        for (position, (node, jobKey)) in links.enumerated() {
-            let outcome = recorded.count > 2 * position ? recorded[2 * position].string : nil
-            if outcome == "skipped" {
+        for (node, jobKey) in links {
+            let recorded = reads.recorded[node]
+            if recorded?.outcome == "skipped" {
                 skippedInputs.append(node)
-            } else if let text = processed[jobKey] {
+            } else if let text = reads.processed[jobKey] {
                 inputs[node] = (try? JSONValue.parse(text)) ?? .string(text)
-            } else if let reason = failed[jobKey] {
+            } else if let reason = reads.failed[jobKey] {
                 inputFailures[node] = reason
             }
-            if recorded.count > 2 * position + 1, let text = recorded[2 * position + 1].string,
-               let failures = MapItemFailure.list(stored: text), !failures.isEmpty {
+            if let text = recorded?.mapFailures, let failures = MapItemFailure.list(stored: text), !failures.isEmpty {
                 itemFailures[node] = failures
                 inputFailures[node] = MapItemFailure.summary(failures, of: inputs[node]?.arrayValue?.count)
             }
         }
+    }
+}
+
+/// What a flow-run node's worker reads before running it: the results (`:processed`) and ignored failures
+/// (`:failed`) of the nodes it needs, and what the run record says of each of them.
+struct FlowInputReads: Sendable {
+    /// Results by the needed job's key.
+    var processed: [String: String]
+    /// Failure reasons by the needed job's key.
+    var failed: [String: String]
+    /// By needed node id: its outcome recorded in the run (`skipped`, …) and its stored map-item failures.
+    var recorded: [String: (outcome: String?, mapFailures: String?)]
+
+    /// Reads `{processed, failed, {node, outcome, mapFailures, ...}}` as the fetch scripts return it
+    /// (flowInputReads.lua).
+    init?(reply: RESPValue) {
+        guard let parts = reply.array, parts.count == 3 else { return nil }
+        processed = (parts[0].array ?? []).fieldPairs
+        failed = (parts[1].array ?? []).fieldPairs
+        recorded = [:]
+        let flat = parts[2].array ?? []
+        var index = 0
+        while index + 2 < flat.count {
+            if let node = flat[index].string { recorded[node] = (flat[index + 1].string, flat[index + 2].string) }
+            index += 3
+        }
+    }
+
+    private init(processed: [String: String], failed: [String: String],
+                 recorded: [String: (outcome: String?, mapFailures: String?)]) {
+        self.processed = processed
+        self.failed = failed
+        self.recorded = recorded
+    }
+
+    /// The same reads made by the worker, three commands pipelined, for a job that came without them.
+    static func read(for job: Job, nodes: [String], client: RedisClient) async throws -> FlowInputReads {
+        var commands = [
+            RedisCommand("HGETALL", .string(job.key + ":processed")), RedisCommand("HGETALL", .string(job.key + ":failed")),
+        ]
+        if let runKey = job.fields["flowRunKey"] {
+            commands.append(RedisCommand("HMGET", arguments: [.string(runKey)] + nodes.flatMap { node -> [RedisArgument] in
+                [.string("node:\(node)"), .string("mapFailures:\(node)")]
+            }))
+        }
+        let replies = try await client.pipeline(commands)
+        let values = replies.count > 2 ? replies[2].array ?? [] : []
+        var recorded: [String: (outcome: String?, mapFailures: String?)] = [:]
+        for (position, node) in nodes.enumerated() where values.count > 2 * position + 1 {
+            recorded[node] = (values[2 * position].string, values[2 * position + 1].string)
+        }
+        return FlowInputReads(processed: (replies[0].array ?? []).fieldPairs, failed: (replies[1].array ?? []).fieldPairs,
+                              recorded: recorded)
     }
 }

@@ -68,6 +68,10 @@ public struct Job: Sendable {
     /// id; that node's result in ``inputs`` has `null` at their places.
     public internal(set) var itemFailures: [String: [MapItemFailure]] = [:]
 
+    /// What the script that handed this job to a worker read of its inputs, so ``loadInputs(client:)`` needs no
+    /// round trip of its own; nil when the job came another way.
+    var prefetchedInputs: FlowInputReads?
+
     /// The job's hash key.
     public var key: String { queue.job(id) }
 

@@ -131,6 +131,7 @@ enum ScriptIncludes {
         "effectiveRateLimit": PackageResources.effectiveRateLimit_lua,
         "queueMeta": PackageResources.queueMeta_lua,
         "runProgress": PackageResources.runProgress_lua,
+        "flowInputReads": PackageResources.flowInputReads_lua,
     ]
 }
 

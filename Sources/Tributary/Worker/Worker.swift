@@ -344,14 +344,15 @@ public final class Worker: Service, Sendable {
         ]
     }
 
-    /// Reads `{fields, jobId, rateLimitTtl, nextDelayedAt}` and registers a taken job as active.
+    /// Reads `{fields, jobId, rateLimitTtl, nextDelayedAt[, inputs]}` and registers a taken job as active.
     func decodeFetch(_ reply: RESPValue, token: String) throws -> Fetch {
-        guard let parts = reply.array, parts.count == 4 else {
+        guard let parts = reply.array, parts.count == 4 || parts.count == 5 else {
             throw QueueError(.unexpectedScriptResult, "a job fetch returned \(reply)")
         }
         if let id = parts[1].string, case .bulkString = parts[1] {
-            let job = Job(id: id, queue: keys, flatFields: parts[0].array ?? [])
+            var job = Job(id: id, queue: keys, flatFields: parts[0].array ?? [])
                 ?? Job(id: id, queue: keys, fields: [:])
+            if parts.count == 5 { job.prefetchedInputs = FlowInputReads(reply: parts[4]) }
             state.withLockedValue { $0.active[id] = token }
             return .job(job)
         }

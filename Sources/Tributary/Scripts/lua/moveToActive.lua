@@ -22,7 +22,9 @@
     7 worker name, or ""
 
   Returns:
-    {fields, jobId, rateLimitTtl, nextDelayedAt}; fields and jobId are 0 when no job was taken
+    {fields, jobId, rateLimitTtl, nextDelayedAt[, inputs]}; fields and jobId are 0 when no job was taken; inputs
+    (a flow-run node that needs other nodes): its :processed and :failed hashes and what the run recorded of the
+    nodes it needs (see flowInputReads)
 
   Events: waiting (prev=delayed) for promoted jobs; active (prev=waiting) for the job taken.
 ]]

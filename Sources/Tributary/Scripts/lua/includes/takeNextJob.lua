@@ -4,12 +4,14 @@
 --- @include "jobCounter"
 --- @include "effectiveRateLimit"
 --- @include "queueMeta"
+--- @include "flowInputReads"
 
 -- Takes the next job for a worker: promotes due delayed jobs, honours pause, global concurrency and the rate
 -- limit (the worker's or the queue's global one, see effectiveRateLimit), then pops the wait list (first) or the
 -- prioritized set, locks the job and marks it active.
--- Returns {fields, jobId, rateLimitTtl, nextDelayedAt}: fields and jobId are 0 when no job was taken;
--- rateLimitTtl > 0 means the rate limit is reached; nextDelayedAt is the earliest delayed job's due time (ms).
+-- Returns {fields, jobId, rateLimitTtl, nextDelayedAt[, inputs]}: fields and jobId are 0 when no job was taken;
+-- rateLimitTtl > 0 means the rate limit is reached; nextDelayedAt is the earliest delayed job's due time (ms);
+-- inputs, for a flow-run node that needs other nodes, is what flowInputReads read for it.
 -- `nowText` and `lockDuration` are the callers' ARGV strings, written as they are: a Lua number given to
 -- redis.call is formatted with "%.17g", which costs more than the command it is passed to. `meta` is what
 -- queueMeta read, or nil to read it here.
@@ -83,5 +85,10 @@ local function takeNextJob(k, prefix, nowText, token, lockDuration, limitMax, li
   if redis.call("LLEN", k.wait) > 0 or redis.call("ZCARD", k.prioritized) > 0 then
     markReady(k.marker, false)
   end
-  return {redis.call("HGETALL", jobKey), jobId, 0, 0}
+  local fields = redis.call("HGETALL", jobKey)
+  local inputs = flowInputReads(jobKey, fields)
+  if inputs then
+    return {fields, jobId, 0, 0, inputs}
+  end
+  return {fields, jobId, 0, 0}
 end
