@@ -10,6 +10,39 @@ struct WorkerTests {
         try await whileRunning([worker], closeTimeout: .seconds(5), body)
     }
 
+    @Test("an idle worker's fetch waits behind its BZPOPMIN on one connection: a job added meanwhile comes back when the block ends, stamped with Redis's clock")
+    func fetchQueuedBehindTheBlock() async throws {
+        try await withQueue { queue, client, _ in
+            let worker = try Worker(queue: "jobs", client: client) { _ in .null }
+            let fetch = QueueScripts.moveToActive
+            // Loads the script (an empty queue: nothing taken).
+            _ = try await client.run(fetch.script, keys: fetch.keys(for: queue.keys), arguments: worker.fetchArguments(token: "t0"))
+            let blocked = Task {
+                try await client.sendBlocking([
+                    RedisCommand("BZPOPMIN", .string(queue.keys.key(.marker)), .double(60)),
+                    fetch.script.command(keys: fetch.keys(for: queue.keys), arguments: worker.fetchArguments(token: "t1", serverTime: true)),
+                ])
+            }
+            #expect(try await eventually {
+                let info = try await client.send(RedisCommand("INFO", "clients")).string ?? ""
+                return info.contains("blocked_clients:1")
+            })
+            // Long enough that the time the fetch was sent and the time it ran differ.
+            try await Task.sleep(for: .milliseconds(300))
+            let addedAt = EpochClock.milliseconds()
+            let job = try await queue.add("late")
+            let replies = try await blocked.value
+            #expect(replies.count == 2 && replies[0].array?.count == 3)
+            guard case .job(let taken) = try worker.decodeFetch(replies[1], token: "t1") else {
+                Issue.record("the queued fetch took nothing: \(replies)")
+                return
+            }
+            #expect(taken.id == job.id)
+            #expect(try await queue.getState(job.id) == .active)
+            #expect(Int64(taken.fields["processedOn"] ?? "") ?? 0 >= addedAt)
+        }
+    }
+
     @Test("a job runs once; its hash gets returnvalue, finishedOn, atm and ats, as BullMQ stores them")
     func completesJobs() async throws {
         try await withQueue { queue, client, _ in

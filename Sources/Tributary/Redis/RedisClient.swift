@@ -268,13 +268,28 @@ public final class RedisClient: Sendable {
     // MARK: Blocking commands
 
     private func sendBlocking(_ command: RedisCommand) async throws -> RESPValue {
+        let reply = try await sendBlocking([command])[0]
+        if case .error(let error) = reply { throw error }
+        return reply
+    }
+
+    /// Sends commands back to back on a connection of their own, the first of them a blocking one, and returns
+    /// every raw reply in order (error replies stay in the array). Redis reads the commands after a blocked one only
+    /// once it returns, so the rest run the moment the block ends, with no round trip between. Cancelling the task
+    /// drops the connection, the only way to interrupt a blocked command.
+    func sendBlocking(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         let connection = try await leaseBlockingConnection()
-        let reply: RESPValue
+        let replies: [RESPValue]
         do {
-            reply = try await withTaskCancellationHandler {
-                try await connection.send(command).get()
+            replies = try await withTaskCancellationHandler {
+                // The commands behind the block wait as long as it may: each gets the blocking command's timeout.
+                let timeout = commands.first.flatMap { connection.timeout(for: $0) }
+                let pending = commands.map { connection.send($0, timeout: timeout) }
+                var replies: [RESPValue] = []
+                replies.reserveCapacity(pending.count)
+                for reply in pending { replies.append(try await reply.get()) }
+                return replies
             } onCancel: {
-                // The only way to interrupt a blocked command is to drop its connection.
                 connection.close()
             }
         } catch {
@@ -282,8 +297,7 @@ public final class RedisClient: Sendable {
             throw error
         }
         returnBlocking(connection)
-        if case .error(let error) = reply { throw error }
-        return reply
+        return replies
     }
 
     private func leaseBlockingConnection() async throws -> RedisConnection {

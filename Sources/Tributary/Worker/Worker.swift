@@ -60,8 +60,8 @@ public final class Worker: Service, Sendable {
         var active: [String: String] = [:]
         /// Handler tasks by job id, so a forced close can cancel them.
         var handlerTasks: [String: Task<JSONValue, any Error>] = [:]
-        /// The task blocked on the marker, if any slot is blocking.
-        var blocker: Task<Void, Never>?
+        /// The task blocked on the marker, if any slot is blocking; its value is the job it took, if any.
+        var blocker: Task<Job?, Never>?
         /// The worker's own client for blocking on the marker; its connections carry the worker's name, which is
         /// how ``Queue/getWorkers()`` (and BullMQ's) finds workers.
         var markerClient: RedisClient?
@@ -224,7 +224,7 @@ public final class Worker: Service, Sendable {
     /// Stops this worker taking new jobs (other workers of the queue go on) and returns once its running jobs have
     /// finished. To pause the whole queue for every worker, use ``Queue/pause()``.
     public func pause() async {
-        let blocker = state.withLockedValue { state -> Task<Void, Never>? in
+        let blocker = state.withLockedValue { state -> Task<Job?, Never>? in
             state.paused = true
             return state.blocker
         }
@@ -324,7 +324,10 @@ public final class Worker: Service, Sendable {
         case .rateLimited(let ttl):
             try? await Task.sleep(for: min(ttl, .seconds(1)))  // short steps, so close() is not held up
         case .empty(let nextDelayedAt):
-            await waitForWork(nextDelayedAt: nextDelayedAt)
+            if let job = await waitForWork(nextDelayedAt: nextDelayedAt) {
+                wakeOneSleeper()
+                return job
+            }
         }
         return nil
     }
@@ -335,10 +338,12 @@ public final class Worker: Service, Sendable {
         case empty(nextDelayedAt: Int64)
     }
 
-    /// The ARGV tail shared by moveToActive and moveToFinished's fetch: now, token, lock, limiter, name.
-    func fetchArguments(token: String) -> [RedisArgument] {
+    /// The ARGV tail shared by moveToActive and moveToFinished's fetch: now, token, lock, limiter, name. With
+    /// `serverTime`, `now` is left empty and the script reads Redis's clock: for a fetch that waits behind a blocked
+    /// BZPOPMIN before it runs.
+    func fetchArguments(token: String, serverTime: Bool = false) -> [RedisArgument] {
         [
-            .string(keys.jobKeyPrefix), .integer(EpochClock.milliseconds()), .string(token),
+            .string(keys.jobKeyPrefix), serverTime ? .string("") : .integer(EpochClock.milliseconds()), .string(token),
             .integer(options.lockDuration.milliseconds), .integer(Int64(options.limiter?.max ?? 0)),
             .integer(options.limiter?.duration.milliseconds ?? 0), .string(options.name ?? ""),
         ]
@@ -360,31 +365,33 @@ public final class Worker: Service, Sendable {
         return .empty(nextDelayedAt: Int64(parts[3].int ?? 0))
     }
 
-    /// Blocks until the marker says a job is ready or a delayed job is due, or `drainDelay` passes. Only one slot
-    /// blocks on Redis; the others sleep until a slot that found a job wakes one of them (one at a time, so a
-    /// single new job costs one fetch, and a burst wakes the slots one after another).
-    private func waitForWork(nextDelayedAt: Int64) async {
-        let role: Task<Void, Never>? = state.withLockedValue { state in
+    /// Blocks until the marker says a job is ready or a delayed job is due, or `drainDelay` passes, and returns the
+    /// job the blocking slot took, if any. Only one slot blocks on Redis; the others sleep until a slot that found a
+    /// job wakes one of them (one at a time, so a single new job costs one fetch, and a burst wakes the slots one
+    /// after another).
+    private func waitForWork(nextDelayedAt: Int64) async -> Job? {
+        let role: Task<Job?, Never>? = state.withLockedValue { state in
             guard !state.closing, state.blocker == nil else { return nil }
             let task = Task { await self.blockOnMarker(nextDelayedAt: nextDelayedAt) }
             state.blocker = task
             return task
         }
         if let role {
-            await role.value
-            // The sleepers stay asleep: this slot looks for a job first and wakes one of them only if it got one.
+            let job = await role.value
+            // The sleepers stay asleep: this slot wakes one of them only if it got a job.
             // Waking all of them sent `concurrency` fetch scripts per new job to Redis.
             state.withLockedValue { $0.blocker = nil }
-        } else {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let wakeNow = state.withLockedValue { state -> Bool in
-                    if state.closing || state.blocker == nil { return true }
-                    state.sleepers.append(continuation)
-                    return false
-                }
-                if wakeNow { continuation.resume() }
-            }
+            return job
         }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wakeNow = state.withLockedValue { state -> Bool in
+                if state.closing || state.blocker == nil { return true }
+                state.sleepers.append(continuation)
+                return false
+            }
+            if wakeNow { continuation.resume() }
+        }
+        return nil
     }
 
     /// Wakes one slot waiting in ``waitForWork(nextDelayedAt:)``, if any.
@@ -413,38 +420,51 @@ public final class Worker: Service, Sendable {
         return MarkerWait(block: blocking > 0 ? .milliseconds(blocking) : nil, dueAt: nextDelayedAt)
     }
 
-    private func blockOnMarker(nextDelayedAt: Int64) async {
+    /// Blocks on the marker with a fetch queued behind the block on the same connection: Redis runs moveToActive
+    /// the moment BZPOPMIN returns, so a job added to an idle queue reaches its handler after one trip from Redis
+    /// instead of two. Returns the job taken, if any.
+    private func blockOnMarker(nextDelayedAt: Int64) async -> Job? {
         let wait = Self.markerWait(nextDelayedAt: nextDelayedAt, now: EpochClock.milliseconds(), drainDelay: options.drainDelay)
         guard let timeout = wait.block else {
             await sleepUntil(wait.dueAt)
-            return
+            return nil
         }
         // BZPOPMIN takes seconds; Redis 7 accepts fractions down to 1 ms.
         let seconds = max(Double(timeout.milliseconds) / 1000, 0.001)
         let markerClient = state.withLockedValue { $0.markerClient } ?? client
-        let command = RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds))
+        let token = nextToken()
+        let fetch = QueueScripts.moveToActive
+        let commands = [
+            RedisCommand("BZPOPMIN", .string(keys.key(.marker)), .double(seconds)),
+            fetch.script.command(keys: fetch.keys(for: keys), arguments: fetchArguments(token: token, serverTime: true)),
+        ]
         let watchdog = timeout + .seconds(3)
         do {
             // A watchdog: on a half-open connection the reply would never come. Cancelling the send closes its
             // dedicated connection, and the next wait opens a new one.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // Timed out with nothing on the marker: the delayed job is due within a granularity step.
-                    if try await markerClient.send(command).isNull { await self.sleepUntil(wait.dueAt) }
-                }
+            let replies = try await withThrowingTaskGroup(of: [RESPValue].self) { group in
+                group.addTask { try await markerClient.sendBlocking(commands) }
                 group.addTask {
                     try await Task.sleep(for: watchdog)
                     throw RedisClientError(.connectionClosed, "no reply to BZPOPMIN within \(watchdog); reconnecting")
                 }
                 defer { group.cancelAll() }
-                try await group.next()
+                return try await group.next() ?? []
             }
+            // The fetch ran whatever BZPOPMIN answered (a delayed job may have come due meanwhile). An error reply
+            // (NOSCRIPT after a script flush) leaves the taking to the slot's next fetch, which loads the script.
+            if replies.count == 2, case .array = replies[1], case .job(let job) = try decodeFetch(replies[1], token: token) {
+                return job
+            }
+            // Timed out with nothing on the marker: the delayed job is due within a granularity step.
+            if replies.first?.isNull == true { await sleepUntil(wait.dueAt) }
         } catch {
             if !isClosing && !isPaused && !Task.isCancelled {
                 report(error, "waiting for jobs")
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+        return nil
     }
 
     /// Sleeps until `dueAt` (ms since 1970), at most one block-timeout step; returns early when closing or paused.

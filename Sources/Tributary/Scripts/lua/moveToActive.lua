@@ -14,7 +14,8 @@
 
   ARGV:
     1 job key prefix
-    2 now (ms)
+    2 now (ms), or "" for Redis's own clock (a fetch queued behind a worker's blocked BZPOPMIN runs later
+      than it was sent)
     3 lock token ("0" for no lock)
     4 lock duration (ms)
     5 rate limit: max jobs per duration (0 = no limit)
@@ -32,4 +33,9 @@
 
 local k = {wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4], pc = KEYS[5],
            meta = KEYS[6], events = KEYS[7], marker = KEYS[8], limiter = KEYS[9]}
-return takeNextJob(k, ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7])
+local nowText = ARGV[2]
+if nowText == "" then
+  local time = redis.call("TIME")
+  nowText = string.format("%d", tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+end
+return takeNextJob(k, ARGV[1], nowText, ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7])
