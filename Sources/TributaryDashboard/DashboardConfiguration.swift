@@ -28,6 +28,9 @@ public struct DashboardConfiguration: Sendable {
     public var pageSize: Int
     /// The most jobs one search request looks at (see ``Queue/searchJobs(_:matching:offset:pageSize:scanLimit:)``).
     public var searchScanLimit: Int
+    /// What `/healthz` and `/readyz` check (``HealthCheck``): by default no worker is required (a dashboard only
+    /// looks); the worker's metrics port requires one per queue.
+    public var health: HealthThresholds
 
     /// - Parameters:
     ///   - host: the address to bind.
@@ -46,6 +49,7 @@ public struct DashboardConfiguration: Sendable {
         self.queues = queues
         self.pageSize = 50
         self.searchScanLimit = 5000
+        self.health = HealthThresholds(minimumWorkers: 0)
     }
 
     /// Whether `host` is a loopback address (`127.x.x.x`, `::1`, `localhost`).

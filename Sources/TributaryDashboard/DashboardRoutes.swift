@@ -13,6 +13,7 @@ import Tributary
 /// | `POST /queues/Q/{pause,resume,clean}` | queue actions (clean asks for confirmation) |
 /// | `GET /runs?flow=F`, `GET /runs/ID`, `GET /runs/ID/dag` | flow runs, a run's DAG, the DAG alone |
 /// | `GET /trees/Q/ID` | a BullMQ tree drawn as a DAG |
+/// | `GET /healthz`, `GET /readyz` | liveness and readiness as JSON (``HealthCheck``), without credentials |
 /// | `GET /metrics` | Prometheus text: swift-metrics of the process and `bullmq_job_count{queue,state}` |
 final class DashboardRoutes: Sendable {
     let client: RedisClient
@@ -40,6 +41,10 @@ final class DashboardRoutes: Sendable {
     var readOnly: Bool { configuration.readOnly }
 
     func respond(to request: DashboardRequest) async -> DashboardResponse {
+        // Probes answer without credentials (orchestrators probe without them); they show no job data.
+        if request.method == .get, request.segments == ["healthz"] || request.segments == ["readyz"] {
+            return await probe(readiness: request.segments == ["readyz"])
+        }
         if let refusal = accessRefusal(request) { return refusal }
         if request.method == .get, request.segments == ["metrics"] { return await metrics() }
         guard mode == .dashboard else { return notFound("this server answers /metrics, /healthz and /readyz only") }
@@ -98,6 +103,16 @@ final class DashboardRoutes: Sendable {
         default: break
         }
         return notFound("no page at \(request.path)")
+    }
+
+    /// `GET /healthz` (liveness: Redis answers within the timeout) and `GET /readyz` (readiness: Redis version and
+    /// `maxmemory-policy`, workers and job-count thresholds of the queues shown): the library's ``HealthCheck``
+    /// report as JSON, 200 when healthy and 503 otherwise.
+    func probe(readiness: Bool) async -> DashboardResponse {
+        let check = HealthCheck(client: client, queues: readiness ? await directory.names() : [],
+                                prefix: configuration.prefix, thresholds: configuration.health)
+        let report = readiness ? await check.readiness() : await check.liveness()
+        return .text(report.json() + "\n", status: report.httpStatus, contentType: "application/json")
     }
 
     /// `GET /metrics`: Prometheus text (see ``DashboardMetrics``).

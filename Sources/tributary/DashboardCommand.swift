@@ -48,6 +48,8 @@ struct DashboardCommand: AsyncParsableCommand {
         "Show only these queues (repeatable); default: every queue under the prefix.", valueName: "queue"))
     var queue: [String] = []
 
+    @OptionGroup(title: "Readiness (/readyz)") var health: HealthOptions
+
     func validate() throws {
         if token != nil && basicAuth != nil { throw ValidationError("give --token or --basic-auth, not both") }
         if let basicAuth, !basicAuth.contains(":") { throw ValidationError("--basic-auth takes user:password") }
@@ -62,8 +64,9 @@ struct DashboardCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = DashboardConfiguration(host: host, port: port, readOnly: readOnly, access: access,
+        var settings = DashboardConfiguration(host: host, port: port, readOnly: readOnly, access: access,
                                               prefix: connection.prefix, queues: queue)
+        settings.health = health.thresholds(minimumWorkers: 0)
         // Refuse an unprotected address before connecting to anything.
         do { try settings.validate() } catch let error as DashboardError {
             throw CLIError(error.message, status: .invalidInput)
@@ -71,11 +74,11 @@ struct DashboardCommand: AsyncParsableCommand {
         DashboardMetrics.bootstrap()
         let client = try await connection.connect()
         let server = try DashboardServer(client: client, configuration: settings)
-        let host = self.host
+        let host = self.host, readOnly = self.readOnly
         do {
             try await server.run(gracefulShutdownSignals: [.sigterm, .sigint]) { port in
                 let line = "tributary dashboard: http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
-                    + (settings.readOnly ? " (read-only)" : "") + "\n"
+                    + (readOnly ? " (read-only)" : "") + "\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
         } catch {

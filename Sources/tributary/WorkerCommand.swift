@@ -91,6 +91,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A bearer token that /metrics requires.", valueName: "token"))
     var metricsToken: String?
 
+    @OptionGroup(title: "Readiness (/readyz on the metrics port)") var health: HealthOptions
+
     func validate() throws {
         guard !queue.isEmpty else { throw ValidationError("name at least one queue with --queue") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
@@ -109,9 +111,11 @@ struct WorkerCommand: AsyncParsableCommand {
 
     /// How the metrics port listens: the worker's queues, read-only, a token when given.
     func probeSettings(port: Int) -> DashboardConfiguration {
-        DashboardConfiguration(host: metricsHost, port: port, readOnly: true,
-                               access: metricsToken.map(DashboardAccess.token) ?? .open, prefix: connection.prefix,
-                               queues: Set(queue).sorted())
+        var settings = DashboardConfiguration(host: metricsHost, port: port, readOnly: true,
+                                              access: metricsToken.map(DashboardAccess.token) ?? .open,
+                                              prefix: connection.prefix, queues: Set(queue).sorted())
+        settings.health = health.thresholds(minimumWorkers: 1)
+        return settings
     }
 
     func run() async throws {

@@ -35,6 +35,44 @@ struct DashboardMetricsTests {
         }
     }
 
+    @Test("/healthz and /readyz answer JSON without credentials; readiness fails over a threshold")
+    func probes() async throws {
+        try await withDashboard("hq", configure: {
+            $0.access = .token("t0k")
+            $0.queues = ["hq"]
+            $0.health.maximumFailed = 0
+        }) { dashboard, hq, _ in
+            let live = try await dashboard.get("/healthz")
+            #expect(live.status == 200 && live.headers["content-type"] == "application/json", "\(live)")
+            let liveJSON = try JSONValue.parse(live.body)
+            #expect(liveJSON["status"] == "healthy" && liveJSON["kind"] == "liveness", "\(live)")
+            let ready = try await dashboard.get("/readyz")
+            #expect(ready.status == 200, "\(ready)")
+            try await hq.add("x", options: .init(jobId: "x1"))
+            try await failJob(hq, "x1", reason: "boom")
+            let notReady = try await dashboard.get("/readyz")
+            #expect(notReady.status == 503, "\(notReady)")
+            let checks = try JSONValue.parse(notReady.body)["checks"]?.arrayValue ?? []
+            #expect(checks.contains { $0["name"] == "failed:hq" && $0["ok"] == false }, "\(notReady)")
+        }
+    }
+
+    @Test("/healthz turns unhealthy within its timeout when Redis stops")
+    func healthWhenRedisStops() async throws {
+        try await withQueue("down") { _, client, server in
+            try await serveDashboard(client: client, configure: { $0.health.timeout = .seconds(1) }) { dashboard in
+                #expect(try await dashboard.get("/healthz").status == 200)
+                server.kill()
+                let start = ContinuousClock.now
+                let down = try await dashboard.get("/healthz")
+                let elapsed = ContinuousClock.now - start
+                #expect(down.status == 503, "\(down)")
+                #expect(try JSONValue.parse(down.body)["status"] == "unhealthy")
+                #expect(elapsed < .seconds(20), "answered in \(elapsed), for a 1 s timeout")
+            }
+        }
+    }
+
     @Test("tributary worker --metrics-port serves /metrics for its queues, and no dashboard page")
     func workerMetricsPort() async throws {
         try await withCLIDirectory { directory in
@@ -57,6 +95,14 @@ struct DashboardMetricsTests {
                 let metrics = try await DashboardUnderTest.curl([url + "/metrics"])
                 #expect(metrics.status == 200, "\(metrics)")
                 #expect(metrics.body.contains(#"bullmq_job_count{queue="jobs",state="delayed"} 1"#), "\(metrics)")
+                let live = try await DashboardUnderTest.curl([url + "/healthz"])
+                #expect(live.status == 200 && live.body.contains(#""status":"healthy""#), "\(live)")
+                var ready = try await DashboardUnderTest.curl([url + "/readyz"])
+                #expect(try await eventually(.seconds(60)) {
+                    ready = try await DashboardUnderTest.curl([url + "/readyz"])
+                    return ready.status == 200
+                }, "the worker's own connection makes it ready: \(ready)")
+                #expect(ready.body.contains(#"{"name":"workers:jobs","ok":true"#), "\(ready)")
                 let page = try await DashboardUnderTest.curl([url + "/"])
                 #expect(page.status == 404 && page.body.contains("/metrics, /healthz and /readyz only"), "\(page)")
             }

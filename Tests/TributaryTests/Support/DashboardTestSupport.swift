@@ -71,25 +71,33 @@ struct DashboardTestError: Error, CustomStringConvertible {
 func withDashboard(_ queueName: String = "jobs", configure: (inout DashboardConfiguration) -> Void = { _ in },
                    _ body: (DashboardUnderTest, Queue, RedisClient) async throws -> Void) async throws {
     try await withQueue(queueName) { queue, client, _ in
-        var configuration = DashboardConfiguration(port: 0)
-        configure(&configuration)
-        let server = try DashboardServer(client: client, configuration: configuration)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let running = Task { try await server.run { continuation.yield($0) } }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            running.cancel()
-            throw DashboardTestError("the dashboard did not start")
-        }
-        let dashboard = DashboardUnderTest(base: "http://127.0.0.1:\(port)", routes: server.routes)
-        do {
+        try await serveDashboard(client: client, configure: configure) { dashboard in
             try await body(dashboard, queue, client)
-        } catch {
-            running.cancel()
-            _ = try? await running.value
-            throw error
         }
+    }
+}
+
+/// Serves a dashboard on `client` while `body` runs.
+func serveDashboard(client: RedisClient, configure: (inout DashboardConfiguration) -> Void = { _ in },
+                    _ body: (DashboardUnderTest) async throws -> Void) async throws {
+    var configuration = DashboardConfiguration(port: 0)
+    configure(&configuration)
+    let server = try DashboardServer(client: client, configuration: configuration)
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let running = Task { try await server.run { continuation.yield($0) } }
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else {
+        running.cancel()
+        throw DashboardTestError("the dashboard did not start")
+    }
+    let dashboard = DashboardUnderTest(base: "http://127.0.0.1:\(port)", routes: server.routes)
+    do {
+        try await body(dashboard)
+    } catch {
         running.cancel()
         _ = try? await running.value
+        throw error
     }
+    running.cancel()
+    _ = try? await running.value
 }
