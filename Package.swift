@@ -86,6 +86,7 @@ let package = Package(
             name: "TributaryBenchmarks",
             dependencies: [
                 "Tributary",
+                "TributaryDashboard",
                 "EchoWorker",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -11,11 +11,17 @@
 #   --concurrency N     worker concurrency (default 50);  --gap-ms N  P5 gap between adds (default 10)
 #   --tcp               TCP on 127.0.0.1 instead of a unix socket
 # Before the queue scenarios, S1 draws a 100,000-node run with `tributary flow show` in every format
-# (SHOW_NODES=N for another size; --only S1 runs just that).
+# (SHOW_NODES=N for another size; --only S1 runs just that). D1 loads each dashboard page 100 times on a
+# 100,000-job queue and a 10,000-node run (--only D1 runs just that; DASHBOARD_JOBS / DASHBOARD_NODES for sizes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 swift build -c release --product TributaryBenchmarks >&2
+# D1: the dashboard's pages, p50/p99 over 100 loads and the Redis commands of one load.
+if [[ " $* " != *" --only "* || "$*" == *D1* ]]; then
+  .build/release/TributaryBenchmarks dashboard --jobs "${DASHBOARD_JOBS:-100000}" --nodes "${DASHBOARD_NODES:-10000}"
+  if [[ "$*" == *"--only D1"* && "$*" != *","* ]]; then exit 0; fi
+fi
 # S1: a 100,000-node run (two shapes) submitted and drawn by `flow show` in every format: wall time and peak RSS.
 # Runs unless --only names other scenarios (--only S1 runs it alone); SHOW_NODES=N changes the size.
 if [[ " $* " != *" --only "* || "$*" == *S1* ]]; then

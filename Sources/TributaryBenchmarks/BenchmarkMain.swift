@@ -5,6 +5,7 @@ import Foundation
 /// - `redis` (the default): the Redis client micro-benchmark beside redis-benchmark (`scripts/bench-redis.sh`).
 /// - `queue`: the queue and flow scenarios, Tributary beside Python bullmq (`scripts/bench.sh`).
 /// - `show`: large flow runs drawn by `tributary flow show` in every format (`scripts/bench.sh`, rows S1).
+/// - `dashboard`: the dashboard's pages on a 100,000-job queue and a 10,000-node run (`scripts/bench.sh`, rows D1).
 /// - `client`: one Tributary side of one scenario, started by `queue` as a child process.
 @main
 struct BenchmarkMain {
@@ -18,7 +19,8 @@ struct BenchmarkMain {
             case "queue": try await QueueBenchmark.run(arguments)
             case "client": try await TributaryClient.run(arguments)
             case "show": try await FlowShowBenchmark.run(arguments)
-            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue, show or client")
+            case "dashboard": try await DashboardBenchmark.run(arguments)
+            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue, show, dashboard or client")
             }
         } catch {
             FileHandle.standardError.write(Data("TributaryBenchmarks \(mode): \(error)\n".utf8))
