@@ -43,6 +43,7 @@ extension Worker {
         var job = job
         job.handle = JobHandle(queue: queue, token: token, events: eventSink)
         eventSink.yield(.active(job))
+        let (instrument, startedAt) = instruments.started(job)
         if let schedulerId = job.fields["rjk"], !schedulerId.isEmpty {
             // A job scheduler's iteration: queue the next one first, as BullMQ's workers do.
             await queueNextIteration(of: job, schedulerId: schedulerId)
@@ -72,6 +73,7 @@ extension Worker {
                     body = handler
                 }
                 outcome = await runHandler(job, body: body)
+                instrument.duration.recordSince(startedAt)
             } catch let error as UnrecoverableError {
                 outcome = .failure(AttemptFailure(reason: error.message, error: error, unrecoverable: true))
             } catch let error as FieldCipherError {
@@ -110,6 +112,7 @@ extension Worker {
                     return try await fail(job, token: token, failure: failure, logger: logger)
                 }
                 if self.logger.logLevel <= .debug { logger.debug("job completed") }
+                instrument.completed.increment()
                 eventSink.yield(.completed(job, value))
                 return next
             case .failure(let failure) where failure.error is DelayedError:
@@ -201,6 +204,7 @@ extension Worker {
         guard attemptsLeft else {
             logger.warning("job failed", metadata: ["reason": "\(failure.reason)", "attempts": "\(attemptsMade)"])
             let next = try await finish(job, token: token, target: "failed", value: failure.reason, stacktrace: stacktrace)
+            instruments.handles(for: job.name).failed.increment()
             eventSink.yield(.failed(job, reason: failure.reason, willRetry: false))
             return next
         }
@@ -234,6 +238,7 @@ extension Worker {
         }
         forget(job, token: token)
         try checkStatus(reply, job: job, step: delay > .zero ? "moveToDelayed" : "retryJob")
+        instruments.handles(for: job.name).retried.increment()
         eventSink.yield(.failed(job, reason: failure.reason, willRetry: true))
         return nil
     }

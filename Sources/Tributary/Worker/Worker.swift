@@ -48,6 +48,8 @@ public final class Worker: Service, Sendable {
     let state = NIOLockedValueBox(State())
     /// Sends the finishes of this worker's jobs, several in one call when they arrive together.
     let finishes: FinishBatcher
+    /// The swift-metrics counters and timers of this worker's jobs.
+    let instruments: WorkerInstruments
 
     struct State {
         var running = false
@@ -122,6 +124,7 @@ public final class Worker: Service, Sendable {
             }
         }
         self.options = options
+        self.instruments = WorkerInstruments(queue: queue, factory: options.metricsFactory)
         self.router = router
         self.handler = { job in try await router.route(job) }
         self.workerID = RandomID.hex32()

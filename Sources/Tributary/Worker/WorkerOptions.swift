@@ -1,3 +1,5 @@
+import CoreMetrics
+
 /// How a ``Worker`` runs; every default is BullMQ's.
 public struct WorkerOptions: Sendable {
     /// A rate limit: at most `max` jobs started per `duration`, across every worker of the queue.
@@ -56,12 +58,16 @@ public struct WorkerOptions: Sendable {
     /// BullMQ's per-minute metrics of finished jobs; `nil` (the default, as in BullMQ): none are written, and
     /// finishing a job costs nothing more.
     public var metrics: Metrics?
+    /// Where the worker's swift-metrics go (jobs completed and failed, job duration and wait, by queue and job
+    /// name; see docs/observability.md): this factory, or, when `nil` (the default), the one bootstrapped with
+    /// `MetricsSystem.bootstrap` (none: nothing is recorded). A factory per worker keeps tests apart.
+    public var metricsFactory: (any MetricsFactory)?
 
     /// Creates options with BullMQ's defaults.
     public init(concurrency: Int = 1, lockDuration: Duration = .seconds(30), stalledInterval: Duration = .seconds(30),
                 maxStalledCount: Int = 1, drainDelay: Duration = .seconds(5), limiter: RateLimit? = nil, name: String? = nil,
                 backoffStrategies: [String: BackoffStrategy] = [:], limits: DataLimits = .default,
-                cipher: FieldCipher? = nil, metrics: Metrics? = nil) {
+                cipher: FieldCipher? = nil, metrics: Metrics? = nil, metricsFactory: (any MetricsFactory)? = nil) {
         self.concurrency = concurrency
         self.lockDuration = lockDuration
         self.stalledInterval = stalledInterval
@@ -73,6 +79,7 @@ public struct WorkerOptions: Sendable {
         self.limits = limits
         self.cipher = cipher
         self.metrics = metrics
+        self.metricsFactory = metricsFactory
     }
 }
 
