@@ -29,9 +29,6 @@ let package = Package(
         // Prometheus text for /metrics on the dashboard and `worker --metrics-port` (TributaryDashboard only).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
-        // The worker's traces (Tracing API; nothing is recorded unless a tracer is bootstrapped). The worker's
-        // metrics use swift-metrics' CoreMetrics API (above); the HTTP side picks the backend.
-        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -58,7 +55,6 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             resources: [.embedInCode("Scripts/lua")]
         ),
@@ -141,7 +137,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
-                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             exclude: ["Python"]
         ),
