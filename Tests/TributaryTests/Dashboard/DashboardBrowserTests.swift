@@ -63,4 +63,27 @@ struct DashboardBrowserTests {
             #expect(try await shop.getState("c2") == .waiting)
         }
     }
+
+    @Test("a run page updates itself while the run goes: its nodes turn completed without a reload")
+    func liveUpdate() async throws {
+        try await withDashboard("dag") { dashboard, _, client in
+            let flows = FlowProducer(client: client)
+            try await flows.submit(try compiledFlow(DashboardRunTests.diamond), runId: "live1")
+            let marker = NSTemporaryDirectory() + "tributary-live-\(UInt32.random(in: 0...UInt32.max))"
+            defer { try? FileManager.default.removeItem(atPath: marker) }
+            let allDone = "document.querySelectorAll('#dag a.node[data-state=completed]').length === 4"
+            async let watched = Self.browser(["watch", dashboard.base, "/runs/live1", allDone, marker])
+            // Finish the run only once the browser shows it running.
+            let loaded = try await eventually(.seconds(120)) { FileManager.default.fileExists(atPath: marker) }
+            #expect(loaded)
+            try await withWorkers([try joiningWorker("dag", client: client)]) {
+                _ = try await flows.waitForRun("live1", timeout: .seconds(60))
+            }
+            let line = try #require(try await watched.first)
+            #expect(line["initial"]?.boolValue == false, "the page was loaded while the run was running: \(line)")
+            #expect(line["final"]?.boolValue == true, "the drawing caught up without a reload: \(line)")
+            #expect(line["url"]?.stringValue == dashboard.base + "/runs/live1")
+            #expect(line["errors"]?.arrayValue?.isEmpty == true, "\(line)")
+        }
+    }
 }

@@ -3,7 +3,10 @@
     python browser.py pages BASE PATH...            load each page; print one JSON line per page
     python browser.py click BASE PATH SELECTOR      load PATH, click SELECTOR with real mouse events, wait for
                                                     the next page; print its URL and the text of #job-state
-    python browser.py screenshot BASE PATH OUT.png [WIDTH HEIGHT [WAIT_SELECTOR]]
+    python browser.py screenshot BASE PATH OUT.png [WIDTH HEIGHT]
+    python browser.py watch BASE PATH EXPRESSION MARKER
+                                                    load PATH, note whether the JavaScript EXPRESSION holds, write
+                                                    the file MARKER, then wait (60 s at most) until it holds
 
 Each page line says: the document's HTTP status, title, h1, console errors and uncaught exceptions, failed
 requests, and requests that left BASE (the dashboard must load nothing from elsewhere).
@@ -163,6 +166,20 @@ def main():
             line = browser.report(base, since)
             line["jobState"] = browser.evaluate("(document.querySelector('#job-state') || {}).textContent || ''")
             line["notice"] = browser.evaluate("(document.querySelector('.notice') || {}).textContent || ''")
+            print(json.dumps(line), flush=True)
+        elif command == "watch":
+            path, expression, marker = sys.argv[3], sys.argv[4], sys.argv[5]
+            since = browser.load(base + path)
+            initial = bool(browser.evaluate(expression))
+            with open(marker, "w") as note:
+                note.write("loaded\n")
+            deadline = time.time() + TIMEOUT
+            final = initial
+            while not final and time.time() < deadline:
+                time.sleep(0.2)
+                final = bool(browser.evaluate(expression))
+            line = browser.report(base, since)
+            line["initial"], line["final"] = initial, final
             print(json.dumps(line), flush=True)
         elif command == "screenshot":
             path, output = sys.argv[3], sys.argv[4]
