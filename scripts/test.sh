@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 swift build --build-tests
 heavy='ChaosTests|FlowMapLargeTests|DoctorModelTests|InteropTests|CLIRunTests|FlowRunViewTests|StalledCheckTests|CLIWorkerRecoveryTests'
-processes='CLI[A-Za-z]*Tests|Dashboard[A-Za-z]*Tests|WorkerProcessTests|PythonPeerTests|Interop[A-Za-z]+Tests|RedisReconnectTests|RedisTimeoutTests|WorkerLockLossTests|ExamplesTests|DeployRecipeTests|FlowMapRedriveTests|FlowExistingChildTests'
+processes='CLI[A-Za-z]*Tests|Dashboard[A-Za-z]*Tests|RedisCluster[A-Za-z]*Tests|WorkerProcessTests|PythonPeerTests|Interop[A-Za-z]+Tests|RedisReconnectTests|RedisTimeoutTests|WorkerLockLossTests|ExamplesTests|DeployRecipeTests|FlowMapRedriveTests|FlowExistingChildTests'
 swift test --skip-build --skip "TributaryTests\.($heavy|$processes)" "$@"
 swift test --skip-build --filter "TributaryTests\.($processes)" --skip "TributaryTests\.($heavy)" "$@"
 swift test --skip-build --filter "TributaryTests\.($heavy)" "$@"

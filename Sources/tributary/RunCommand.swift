@@ -83,6 +83,11 @@ struct RunCommand: AsyncParsableCommand {
         let prefix = plan.prefix ?? connection.prefix
         let configuration = try await connection.configuration(.failFast)
         let client = try await connect(configuration)
+        if client.isCluster, let error = plan.clusterProblem(source: file, prefix: prefix) {
+            await client.close()
+            for (problem, position) in ValidateCommand.locate(error) { Output.warn(ValidateCommand.line(problem, position)) }
+            throw ExitCode(ExitStatus.invalidInput.rawValue)
+        }
         do {
             try await submitAndFollow(plan, prefix: prefix, configuration: configuration, client: client, cipher: cipher)
         } catch {

@@ -18,6 +18,11 @@ struct ValidateCommand: AsyncParsableCommand {
               tributary validate flows/hello.json
               tributary validate flows/*.json
               tributary validate pipeline.json --json
+              tributary validate --cluster --prefix '{billing}' flows/*.json
+
+            With --cluster, each flow is also checked for Redis Cluster: its queues and run records must share \
+            one hash slot, which takes a hash tag in the prefix (the file's `prefix`, else --prefix). \
+            docs/cluster.md explains how to choose prefixes.
             """
     )
 
@@ -25,6 +30,12 @@ struct ValidateCommand: AsyncParsableCommand {
     var files: [String]
 
     @OptionGroup var output: JSONOutputOption
+
+    @Flag(help: "Also check that each flow can run on a Redis Cluster (one hash slot for all its keys).")
+    var cluster = false
+
+    @Option(help: "With --cluster: the key prefix of flows whose file names none.")
+    var prefix = "bull"
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one flow file") }
@@ -35,7 +46,7 @@ struct ValidateCommand: AsyncParsableCommand {
         var invalid = 0
         for file in files {
             do {
-                let plan = try FlowCompiler.compile(contentsOfFile: file)
+                let plan = try check(file)
                 let queues = Array(Set(plan.nodes.map(\.queue))).sorted()
                 if output.json {
                     reports.append(.object([
@@ -73,6 +84,13 @@ struct ValidateCommand: AsyncParsableCommand {
             if !output.json { Output.warn("\(invalid) of \(files.count) file(s) invalid") }
             throw ExitCode(ExitStatus.invalidInput.rawValue)
         }
+    }
+
+    /// The compiled flow of `file`, checked for Redis Cluster too with `--cluster`.
+    private func check(_ file: String) throws(FlowFileError) -> FlowPlan {
+        let plan = try FlowCompiler.compile(contentsOfFile: file)
+        if cluster, let error = plan.clusterProblem(source: file, prefix: prefix) { throw error }
+        return plan
     }
 
     /// Each problem with its position: jansson's for syntax problems, the located path for the others.

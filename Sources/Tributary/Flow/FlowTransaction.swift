@@ -50,6 +50,9 @@ struct FlowTransaction {
     ///   when an add reports a status the check should have caught; ``RedisClientError`` when Redis refuses the
     ///   transaction itself.
     func run(on client: RedisClient) async throws -> Outcome {
+        let flow = run?.fields["flow"]?.stringValue ?? "tree"
+        try ClusterSlots.checkFlow(flow, prefix: prefix, queues: queues.map { String($0.dropFirst(prefix.count + 1)) },
+                                   on: client)
         let lifetimeMs: Int64 = 60_000
         let check = QueueScripts.checkFlow.script.command(keys: [], arguments: [
             .string(guardKey), .integer(lifetimeMs), .string(run?.key ?? ""),

@@ -4,7 +4,9 @@
 extension Queue {
     /// Runs one of the queue's scripts with the queue's keys.
     func runScript(_ script: QueueScript, _ arguments: [RedisArgument]) async throws -> RESPValue {
-        try await client.run(script.script, keys: script.keys(for: keys), arguments: arguments)
+        // A script without queue keys (it takes the queue's prefix in ARGV) runs, on a cluster, where they live.
+        try await client.run(script.script, keys: script.keys(for: keys), arguments: arguments,
+                             routingKey: script.keys.isEmpty ? keys.key(.meta) : nil)
     }
 
     // MARK: Pausing
@@ -151,19 +153,12 @@ extension Queue {
         var names: Set<String> = []
         let pattern = globEscaped(prefix) + ":*"
         for suffix in [":meta", ":id"] {
-            var cursor = "0"
-            repeat {
-                let reply = try await client.send(RedisCommand(
-                    "SCAN", .string(cursor), "MATCH", .string(pattern + suffix), "COUNT", "1000"))
-                guard let parts = reply.array, parts.count == 2 else {
-                    throw QueueError(.unexpectedScriptResult, "SCAN returned \(reply)")
-                }
-                cursor = parts[0].string ?? "0"
-                for key in (parts[1].array ?? []).compactMap(\.string) {
+            try await client.scan(matching: pattern + suffix) { keys in
+                for key in keys {
                     let name = key.dropFirst(prefix.count + 1).dropLast(suffix.count)
                     if !name.isEmpty && !name.contains(":") { names.insert(String(name)) }
                 }
-            } while cursor != "0"
+            }
         }
         return names.sorted()
     }
@@ -292,9 +287,13 @@ extension Queue {
     ///
     /// - Throws: a Redis error where `CLIENT LIST` is not allowed (some hosted Redis services).
     public func getWorkers() async throws -> [WorkerInfo] {
-        let reply = try await client.send(RedisCommand("CLIENT", "LIST"))
-        guard let text = reply.string else {
-            throw QueueError(.unexpectedScriptResult, "CLIENT LIST returned \(reply)")
+        // On a cluster, a worker's connections may be on any master.
+        var text = ""
+        for reply in try await client.sendToEachMaster(RedisCommand("CLIENT", "LIST")) {
+            guard let list = reply.string else {
+                throw QueueError(.unexpectedScriptResult, "CLIENT LIST returned \(reply)")
+            }
+            text += list + "\n"
         }
         let baseNames = [keys.workerClientName(), keys.qualifiedName]
         return text.split(whereSeparator: \.isNewline).compactMap { line in

@@ -63,6 +63,7 @@ public final class Queue: Sendable {
         guard !prefix.isEmpty else { throw QueueError(.invalidQueueName, "the key prefix must not be empty") }
         self.name = name
         self.keys = QueueKeys(prefix: prefix, queueName: name)
+        try ClusterSlots.checkQueue(keys, on: client)
         self.client = client
         self.limits = limits
         self.cipher = cipher
@@ -284,7 +285,9 @@ public final class Queue: Sendable {
         var arguments: [RedisArgument] = [.string(runKey ?? "")]
         arguments.reserveCapacity(1 + jobs.count * 2)
         for (keys, id) in jobs { arguments += [.string(keys.qualifiedName), .string(id)] }
-        let reply = try await client.run(QueueScripts.getStates.script, keys: [], arguments: arguments)
+        // On a Redis Cluster, the script runs where the run's (or first job's) keys live: one slot for all.
+        let reply = try await client.run(QueueScripts.getStates.script, keys: [], arguments: arguments,
+                                         routingKey: runKey ?? jobs.first.map { $0.queue.job($0.id) })
         guard let parts = reply.array, parts.count == jobs.count + 1 else {
             throw QueueError(.unexpectedScriptResult, "getStates returned \(reply)")
         }

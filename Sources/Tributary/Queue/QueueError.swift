@@ -46,6 +46,8 @@ public struct QueueError: Error, Sendable, CustomStringConvertible {
         public static let limitExceeded = Code("limitExceeded")
         /// A script returned a status Tributary does not know.
         public static let unexpectedScriptResult = Code("unexpectedScriptResult")
+        /// On a Redis Cluster: a queue's keys, or a flow's queues, would span hash slots; nothing was stored.
+        public static let crossSlot = Code("crossSlot")
     }
 
     /// What went wrong.

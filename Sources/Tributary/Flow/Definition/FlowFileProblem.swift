@@ -53,6 +53,9 @@ public struct FlowFileProblem: Sendable, Equatable, CustomStringConvertible {
         /// A `when` condition is malformed: two operators in one test, a combinator beside other keys, an empty
         /// `all`/`any`.
         public static let invalidCondition = Code("invalidCondition")
+        /// On a Redis Cluster, the flow's queues and records would not share one hash slot (see
+        /// ``FlowPlan/clusterProblem(source:prefix:)``).
+        public static let crossSlot = Code("crossSlot")
     }
 
     /// What kind of problem this is.

@@ -42,7 +42,8 @@ extension FlowProducer {
     @discardableResult
     public func retryFlowRun(_ runId: String) async throws -> FlowRunRetry {
         let reply = try await client.run(QueueScripts.retryFlowRun.script, keys: [],
-                                         arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())])
+                                         arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())],
+                                         routingKey: runKey(runId))
         if reply.int == -1 { throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'") }
         guard let counts = reply.array, counts.count >= 2 else {
             throw QueueError(.unexpectedScriptResult, "retryFlowRun returned \(reply)")
@@ -91,7 +92,8 @@ extension FlowProducer {
                 // Nothing seems able to run: let the settling script decide, atomically.
                 settleTried = true
                 _ = try await client.run(QueueScripts.settleFlowRun.script, keys: [],
-                                         arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())])
+                                         arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())],
+                                         routingKey: runKey(runId))
                 continue
             }
             settleTried = false

@@ -242,7 +242,8 @@ extension FlowProducer {
         for node in run.nodes.reversed() {
             arguments += [.string("\(prefix):\(node.queue)"), .string(node.jobId)]
         }
-        let reply = try await client.run(QueueScripts.cancelFlowRun.script, keys: [], arguments: arguments)
+        let reply = try await client.run(QueueScripts.cancelFlowRun.script, keys: [], arguments: arguments,
+                                         routingKey: runKey(runId))
         guard let counts = reply.array, counts.count == 2, let removed = counts[0].int, let left = counts[1].int else {
             if reply.int == -1 { throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'") }
             // It finished between the read above and the script (which checks atomically).

@@ -82,14 +82,7 @@ struct QueueExamination {
         let pattern = Queue.globEscaped(keys.jobKeyPrefix) + "*"
         let reserved = Set(QueueKeys.Kind.allCases.map(\.rawValue))
         var jobs = 0, scanned = 0
-        var cursor = "0"
-        repeat {
-            let reply = try await client.send(RedisCommand("SCAN", .string(cursor), "MATCH", .string(pattern), "COUNT", 1000))
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else {
-                throw QueueError(.unexpectedScriptResult, "SCAN returned \(reply)")
-            }
-            cursor = next
-            let found = parts[1].array?.compactMap(\.string) ?? []
+        try await client.scan(matching: pattern) { found in
             scanned += found.count
             var hashIds: [String] = []
             for key in found {
@@ -101,7 +94,7 @@ struct QueueExamination {
                     hashIds.append(rest)
                 }
             }
-            guard !hashIds.isEmpty else { continue }
+            guard !hashIds.isEmpty else { return }
             let fields = try await client.pipeline(hashIds.map {
                 RedisCommand("HMGET", .string(keys.job($0)), "timestamp", "name", "data", "opts", "parentKey", "parents")
             })
@@ -125,7 +118,7 @@ struct QueueExamination {
                     candidates.orphans.append(check)
                 }
             }
-        } while cursor != "0"
+        }
         return (jobs, scanned)
     }
 

@@ -5,6 +5,8 @@ import NIOSSL
 ///
 /// Usually made from a URL:
 /// - `redis://[user:password@]host[:port][/db]`
+/// - `redis://[user:password@]host1:port1,host2:port2,…`: several addresses of one Redis Cluster (a seed list),
+///   tried in order at start, so that one node being down does not stop the client (see ``seeds``)
 /// - `rediss://…` for TLS (hostname verification on); TLS files as query items:
 ///   `?ca=/path/ca.crt&cert=/path/client.crt&key=/path/client.key&verify_hostname=false`
 /// - `unix:///path/redis.sock?db=N` or `redis+unix:///path/redis.sock?db=N` (also `password=`, `user=`)
@@ -110,6 +112,9 @@ public struct RedisConfiguration: Sendable {
 
     /// The server's address.
     public var endpoint: Endpoint
+    /// More addresses of the same deployment (a Redis Cluster's other nodes), tried in order when ``endpoint``
+    /// cannot be reached at start, and asked for the slot map when the known nodes cannot. Empty by default.
+    public var seeds: [Endpoint] = []
     /// The ACL user name; `nil` for the `default` user.
     public var username: String?
     /// The password; no AUTH is sent when `nil`.

@@ -22,7 +22,7 @@ public enum RedisAccessRole: String, Sendable, CaseIterable {
 
     /// Every client: the connection handshake and the server check (`INFO server`; `CONFIG GET maxmemory-policy`
     /// is left out: without it the check is skipped quietly).
-    static let connection = ["ping", "select", "info", "client|setname"]
+    static let connection = ["ping", "select", "info", "client|setname", "cluster|slots", "asking"]
 
     /// Commands that only read, sent directly or from the read-only script.
     static let reads = [

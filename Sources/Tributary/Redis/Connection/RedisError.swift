@@ -53,6 +53,12 @@ public struct RedisClientError: Error, Sendable, CustomStringConvertible {
         public static let clientClosed = Code("clientClosed")
         /// TLS configuration (CA file, certificate or key) could not be loaded.
         public static let tlsConfiguration = Code("tlsConfiguration")
+        /// On a Redis Cluster: the keys of one command, script or transaction hash to different slots, so no node
+        /// can run it. Nothing was sent.
+        public static let crossSlot = Code("crossSlot")
+        /// On a Redis Cluster: no node could be reached for a slot, or the cluster kept redirecting (MOVED, ASK,
+        /// TRYAGAIN, CLUSTERDOWN) without settling; the message says which.
+        public static let clusterUnavailable = Code("clusterUnavailable")
     }
 
     /// What went wrong.

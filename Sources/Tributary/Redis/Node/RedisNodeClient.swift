@@ -4,15 +4,8 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// A Redis client for Tributary: one pipelined connection shared by every task, reconnecting with backoff,
-/// plus dedicated connections for blocking commands.
-///
-/// ```swift
-/// let client = try await RedisClient.connect(url: "redis://127.0.0.1:6379/0")
-/// try await client.send(RedisCommand("SET", "greeting", "hello"))
-/// let value = try await client.send(RedisCommand("GET", "greeting")).string   // "hello"
-/// await client.close()
-/// ```
+/// The client of one Redis server (standalone, or one node of a cluster): a pipelined connection shared by every
+/// task, reconnecting with backoff, plus dedicated connections for blocking commands.
 ///
 /// Any number of tasks may call ``send(_:)`` at once: their commands are written back to back on one connection
 /// and every reply is handed to the task that sent its command. Blocking commands (BZPOPMIN, BLPOP, XREAD BLOCK…)
@@ -20,10 +13,11 @@ import NIOSSL
 ///
 /// When the connection drops, commands in flight fail at once with ``RedisClientError/Code-swift.struct/connectionClosed``
 /// and the client reconnects in the background (see ``RedisConfiguration/ReconnectPolicy``). Meanwhile new calls
-/// fail fast or wait, per ``RedisConfiguration/disconnectedBehavior``.
-public final class RedisClient: Sendable {
+/// fail fast or wait, per ``RedisConfiguration/disconnectedBehavior``. ``RedisClient`` uses one of these for a
+/// standalone server, and one per master for a cluster.
+final class RedisNodeClient: Sendable {
     /// The configuration this client was created with.
-    public let configuration: RedisConfiguration
+    let configuration: RedisConfiguration
     let eventLoopGroup: any EventLoopGroup
     let logger: Logger
     private let tlsContext: NIOSSLContext?
@@ -63,30 +57,24 @@ public final class RedisClient: Sendable {
     /// Connects to Redis and returns a ready client; the first connection must succeed.
     ///
     /// - Throws: ``RedisClientError`` (`connectFailed`, `authenticationFailed`, `tlsConfiguration`).
-    public static func connect(
-        _ configuration: RedisConfiguration,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "tributary.redis")
-    ) async throws -> RedisClient {
-        let tlsContext = try configuration.tls?.makeContext()
+    static func connect(
+        _ configuration: RedisConfiguration, tlsContext: NIOSSLContext?, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) async throws -> RedisNodeClient {
         let connection = try await RedisConnection.connect(
             configuration: configuration, tlsContext: tlsContext, eventLoopGroup: eventLoopGroup, logger: logger)
-        let client = RedisClient(configuration: configuration, tlsContext: tlsContext, connection: connection,
-                                 eventLoopGroup: eventLoopGroup, logger: logger)
-        client.watch(connection)
-        return client
+        return adopting(connection, configuration: configuration, tlsContext: tlsContext,
+                        eventLoopGroup: eventLoopGroup, logger: logger)
     }
 
-    /// Connects to the Redis server named by a URL (see ``RedisConfiguration`` for the forms).
-    public static func connect(
-        url: String,
-        disconnectedBehavior: RedisConfiguration.DisconnectedBehavior = .failFast,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "tributary.redis")
-    ) async throws -> RedisClient {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.disconnectedBehavior = disconnectedBehavior
-        return try await connect(configuration, eventLoopGroup: eventLoopGroup, logger: logger)
+    /// A client built on a connection already open to `configuration`'s endpoint.
+    static func adopting(
+        _ connection: RedisConnection, configuration: RedisConfiguration, tlsContext: NIOSSLContext?,
+        eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) -> RedisNodeClient {
+        let client = RedisNodeClient(configuration: configuration, tlsContext: tlsContext, connection: connection,
+                                     eventLoopGroup: eventLoopGroup, logger: logger)
+        client.watch(connection)
+        return client
     }
 
     // MARK: Sending
@@ -96,7 +84,7 @@ public final class RedisClient: Sendable {
     /// - Throws: ``RedisServerError`` when the server answers with an error; ``RedisClientError`` when the
     ///   connection is down (`disconnected`), drops while waiting (`connectionClosed`), or the client is closed.
     @discardableResult
-    public func send(_ command: RedisCommand) async throws -> RESPValue {
+    func send(_ command: RedisCommand) async throws -> RESPValue {
         if command.isBlocking { return try await sendBlocking(command) }
         let reply = try await onCurrentConnection { $0.send(command) }
         if case .error(let error) = reply { throw error }
@@ -108,7 +96,7 @@ public final class RedisClient: Sendable {
     ///
     /// - Throws: the first `NOPERM` or `NOAUTH` reply as ``RedisServerError``: a missing permission is never data
     ///   (read as "no such key", it would make a user's lack of rights look like an empty queue).
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+    func pipeline(_ commands: [RedisCommand]) async throws -> [RESPValue] {
         let replies = try await onCurrentConnection { $0.pipeline(commands) }
         for reply in replies {
             if case .error(let error) = reply, error.code == "NOPERM" || error.code == "NOAUTH" { throw error }
@@ -134,7 +122,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Whether the main connection is up right now.
-    public var isConnected: Bool {
+    var isConnected: Bool {
         state.withLockedValue { if case .connected(let connection) = $0 { return connection.isActive } else { return false } }
     }
 
@@ -342,7 +330,7 @@ public final class RedisClient: Sendable {
     // MARK: Closing
 
     /// Closes every connection of this client. Commands in flight fail; later calls throw `clientClosed`.
-    public func close() async {
+    func close() async {
         let (connection, waiters, task): (RedisConnection?, [Waiter], Task<Void, Never>?) = state.withLockedValue { state in
             defer { state = .closed }
             switch state {

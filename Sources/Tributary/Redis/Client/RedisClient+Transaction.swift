@@ -15,7 +15,7 @@ extension RedisClient {
     public func transaction(_ commands: [RedisCommand], scripts: [RedisScript] = []) async throws -> [RESPValue] {
         let loads = Set(scripts).sorted { $0.sha1 < $1.sha1 }.map(\.loadCommand)
         let body = loads + commands
-        let replies = try await pipeline([RedisCommand("MULTI")] + body + [RedisCommand("EXEC")])
+        let replies = try await pipelineOnOneServer([RedisCommand("MULTI")] + body + [RedisCommand("EXEC")])
         guard replies.count == body.count + 2 else {
             throw RedisClientError(.unexpectedReply, "MULTI/EXEC returned \(replies.count) replies for \(body.count + 2) commands")
         }

@@ -27,6 +27,9 @@ public enum RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, Expre
 public struct RedisCommand: Sendable, Hashable {
     /// The name and all arguments, in order.
     public var arguments: [RedisArgument]
+    /// A key the command touches that is not among its arguments' key positions (a script that reads the keys it
+    /// works on from ARGV): on a Redis Cluster, the command goes to the node that owns this key's slot. Not sent.
+    public var routingKey: String?
 
     /// Creates a command from its name and arguments.
     public init(_ name: String, _ arguments: RedisArgument...) {
@@ -45,6 +48,13 @@ public struct RedisCommand: Sendable, Hashable {
     /// A command whose name is `arguments[0]`.
     init(fullArguments arguments: [RedisArgument]) {
         self.arguments = arguments
+    }
+
+    /// This command, sent on a Redis Cluster to the node that owns `key` (see ``routingKey``).
+    public func routed(by key: String?) -> RedisCommand {
+        var command = self
+        command.routingKey = key
+        return command
     }
 
     /// The command's name in upper case (`GET`, `EVALSHA`…).

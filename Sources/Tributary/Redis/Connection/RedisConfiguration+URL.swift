@@ -63,6 +63,15 @@ extension RedisConfiguration {
                 username = Self.percentDecoded(userInfo)
             }
         }
+        let addresses = try authority.split(separator: ",", omittingEmptySubsequences: false).map {
+            try Self.parseAddress($0, url: url)
+        }
+        endpoint = addresses[0]
+        seeds = Array(addresses.dropFirst())
+    }
+
+    /// One `host[:port]` (or `[ipv6][:port]`) of a URL.
+    private static func parseAddress(_ authority: Substring, url: String) throws -> Endpoint {
         var host = authority
         var port = 6379
         if authority.hasPrefix("[") {
@@ -88,7 +97,7 @@ extension RedisConfiguration {
         guard (1...65535).contains(port) else {
             throw RedisClientError(.invalidURL, "'\(RedisConfiguration.redacted(url: url))' has port \(port); it must be between 1 and 65535")
         }
-        endpoint = .tcp(host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
+        return .tcp(host: host.isEmpty ? "127.0.0.1" : String(host), port: port)
     }
 
     private static let queryKeys = [
