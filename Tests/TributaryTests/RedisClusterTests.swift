@@ -260,3 +260,31 @@ struct CLIClusterTests {
         }
     }
 }
+
+@Suite("Redis Cluster: Python bullmq interop")
+struct InteropClusterTests {
+    @Test("Python bullmq 3.4.4 on redis-py's RedisCluster adds jobs on a hash-tagged prefix; Tributary workers run them")
+    func pythonAddsTributaryWorks() async throws {
+        let peer = try PythonPeer.locate()
+        let cluster = try await SharedTestCluster.get()
+        let prefix = "{interop}"
+        let ids = try await peer.addJobs((0..<20).map { PeerJob("py-\($0)", data: ["n": .int(Int64($0))]) },
+                                         redisURL: cluster.url, queue: "mixed", prefix: prefix)
+        #expect(ids.count == 20)
+        let client = try await clusterClient(cluster.url)
+        defer { Task { await client.close() } }
+        let queue = try Queue("mixed", client: client, prefix: prefix)
+        let worker = try Worker(queue: "mixed", client: client, prefix: prefix, options: .init(concurrency: 4)) { job in
+            .int((job.data["n"]?.intValue ?? 0) * 10)
+        }
+        try await withWorkers([worker]) { () async throws in
+            for (index, id) in ids.enumerated() {
+                #expect(try await queue.waitUntilFinished(id) == .int(Int64(index * 10)))
+            }
+        }
+        #expect(try await queue.getJobCounts()[.completed] == 20)
+        // Everything the queue holds is on the master of its tag's slot.
+        let owner = try cluster.master(ofSlot: HashSlot.of("interop"))
+        #expect(try owner.cli("CLUSTER", "COUNTKEYSINSLOT", String(HashSlot.of("interop"))) != "0")
+    }
+}

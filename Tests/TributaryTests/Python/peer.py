@@ -85,8 +85,17 @@ def load_json_argument(text, option):
 
 
 def connection_options(args):
-    """The options shared by Queue, Worker and FlowProducer: the connection URL and key prefix."""
-    return {"connection": args.redis, "prefix": args.prefix}
+    """The options shared by Queue, Worker and FlowProducer: the connection and key prefix. A URL naming several
+    nodes (`redis://h1:p1,h2:p2`) is a Redis Cluster, reached through redis-py's RedisCluster."""
+    location = args.redis.split("://", 1)[-1]
+    if "," not in location:
+        return {"connection": args.redis, "prefix": args.prefix}
+    from redis.asyncio.cluster import RedisCluster, ClusterNode
+    nodes = []
+    for address in location.split(","):
+        host, _, port = address.rpartition(":")
+        nodes.append(ClusterNode(host, int(port)))
+    return {"connection": RedisCluster(startup_nodes=nodes, decode_responses=True), "prefix": args.prefix}
 
 
 def job_id_text(job_id):
