@@ -78,37 +78,50 @@ extension FlowProducer {
         let newest = try await client.send(RedisCommand("XREVRANGE", .string(runEventsKey), "+", "-", "COUNT", 1))
         var lastID = newest.array?.first?.array?.first?.string ?? "0-0"
         var settleTried = false
+        var drops = 0
         while true {
             try Task.checkCancellation()
-            guard let run = try await getFlowRun(runId, jobs: .summary) else {
-                throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
-            }
-            if run.finishedAt != nil {
-                guard detail == .full else { return run }
-                // A settled run no longer changes (until it is retried): read it again with every field.
-                return try await getFlowRun(runId) ?? run
-            }
-            if run.status != .running, !settleTried {
-                // Nothing seems able to run: let the settling script decide, atomically.
-                settleTried = true
-                _ = try await client.run(QueueScripts.settleFlowRun.script, keys: [],
-                                         arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())],
-                                         routingKey: runKey(runId))
+            do {
+                guard let run = try await getFlowRun(runId, jobs: .summary) else {
+                    throw QueueError(.runNotFound, "no flow run '\(runId)' under prefix '\(prefix)'")
+                }
+                if run.finishedAt != nil {
+                    guard detail == .full else { return run }
+                    // A settled run no longer changes (until it is retried): read it again with every field.
+                    return try await getFlowRun(runId) ?? run
+                }
+                if run.status != .running, !settleTried {
+                    // Nothing seems able to run: let the settling script decide, atomically.
+                    settleTried = true
+                    _ = try await client.run(QueueScripts.settleFlowRun.script, keys: [],
+                                             arguments: [.string(runKey(runId)), .integer(EpochClock.milliseconds())],
+                                             routingKey: runKey(runId))
+                    continue
+                }
+                settleTried = false
+                var wait = Duration.seconds(2)
+                if let deadline {
+                    let left = deadline - ContinuousClock.now
+                    if left <= .zero { throw FlowRunWaitTimeout(run: run) }
+                    wait = min(wait, left)
+                }
+                let reply = try await client.send(RedisCommand(
+                    "XREAD", "COUNT", 100, "BLOCK", .integer(max(wait.milliseconds, 1)), "STREAMS",
+                    .string(runEventsKey), .string(lastID)))
+                for entry in reply.array?.first?.array?.dropFirst().first?.array ?? [] {
+                    if let id = entry.array?.first?.string { lastID = id }
+                }
+            } catch let error as RedisClientError where error.code == .connectionClosed {
+                // A connection dropped under a read (a failover, a restart): reading again is harmless, and the
+                // client reconnects or finds the new master. The settling script may run twice; it is idempotent.
+                // A server that keeps dropping connections still ends the wait.
+                drops += 1
+                if drops >= 10 { throw error }
+                if let deadline, ContinuousClock.now >= deadline { throw error }
+                try await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            settleTried = false
-            var wait = Duration.seconds(2)
-            if let deadline {
-                let left = deadline - ContinuousClock.now
-                if left <= .zero { throw FlowRunWaitTimeout(run: run) }
-                wait = min(wait, left)
-            }
-            let reply = try await client.send(RedisCommand(
-                "XREAD", "COUNT", 100, "BLOCK", .integer(max(wait.milliseconds, 1)), "STREAMS",
-                .string(runEventsKey), .string(lastID)))
-            for entry in reply.array?.first?.array?.dropFirst().first?.array ?? [] {
-                if let id = entry.array?.first?.string { lastID = id }
-            }
+            drops = 0
         }
     }
 }

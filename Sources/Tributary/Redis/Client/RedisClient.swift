@@ -167,6 +167,16 @@ public final class RedisClient: Sendable {
         }
     }
 
+    /// Sends commands back to back on a connection of their own, the first a blocking one, and returns every raw
+    /// reply in order; the rest run the moment the block ends (see the worker's fetch). On a cluster they go to the
+    /// owner of their common slot.
+    func sendBlocking(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        switch backend {
+        case .node(let node): return try await node.sendBlocking(commands)
+        case .cluster(let cluster): return try await cluster.sendBlocking(commands)
+        }
+    }
+
     /// Sends `command` to every master (one server: to it) and returns their replies: for commands about a whole
     /// server, such as `CLIENT LIST` or `INFO`.
     public func sendToEachMaster(_ command: RedisCommand) async throws -> [RESPValue] {

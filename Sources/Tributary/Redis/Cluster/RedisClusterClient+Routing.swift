@@ -15,7 +15,7 @@ extension RedisClusterClient {
     /// and reload the map. An unreachable master makes the client reload the map from another node and try the
     /// owner it names: once for a client that fails fast, until it answers for one that waits for reconnects.
     func routed<Reply: Sendable>(
-        slot: Int?, what: @autoclosure () -> String, acceptsAsking: Bool = false,
+        slot: Int?, what: @autoclosure () -> String, acceptsAsking: Bool = false, readOnly: Bool = false,
         _ operation: (RedisNodeClient, _ asking: Bool) async throws -> Reply
     ) async throws -> Reply {
         var target: Endpoint?
@@ -51,7 +51,9 @@ extension RedisClusterClient {
                     try await Task.sleep(for: .milliseconds(min(50 * redirects, 1000)))
                     await reload()
                 }
-            } catch let error as RedisClientError where Self.wasNotSent(error) {
+            } catch let error as RedisClientError
+                where Self.wasNotSent(error) || (readOnly && error.code == .connectionClosed && outages < 3) {
+                // A read whose connection dropped under it (its master died) is as good as not sent.
                 outages += 1
                 target = nil
                 asking = false
@@ -98,7 +100,8 @@ extension RedisClusterClient {
     /// Sends one command to the owner of its slot (a blocking one on a dedicated connection of that node).
     func send(_ command: RedisCommand) async throws -> RESPValue {
         let slot = try Self.commonSlot(of: [command], what: command.name)
-        return try await routed(slot: slot, what: command.name, acceptsAsking: !command.isBlocking) { node, asking in
+        return try await routed(slot: slot, what: command.name, acceptsAsking: !command.isBlocking,
+                                readOnly: command.isReadOnly) { node, asking in
             guard asking else { return try await node.send(command) }
             let replies = try await node.pipeline([RedisCommand("ASKING"), command])
             if case .error(let error) = replies[1] { throw error }
@@ -144,7 +147,8 @@ extension RedisClusterClient {
                 group.addTask {
                     do {
                         return (indices, try await self.node(endpoint).pipeline(indices.map { commands[$0] }))
-                    } catch let error as RedisClientError where Self.wasNotSent(error) {
+                    } catch let error as RedisClientError
+                        where Self.wasNotSent(error) || (error.code == .connectionClosed && indices.allSatisfy { commands[$0].isReadOnly }) {
                         return (indices, nil)  // sent again one by one below
                     }
                 }
@@ -177,6 +181,18 @@ extension RedisClusterClient {
             for reply in replies {
                 if case .error(let error) = reply, ClusterRedirect(error) != nil { throw error }
             }
+            return replies
+        }
+    }
+
+    /// Sends commands, the first a blocking one, on a dedicated connection of the owner of their common slot. A
+    /// redirect of the first (the others share its slot, so they were redirected too, and nothing ran) sends them
+    /// all again where the cluster says.
+    func sendBlocking(_ commands: [RedisCommand]) async throws -> [RESPValue] {
+        let slot = try Self.commonSlot(of: commands, what: "A blocking pipeline")
+        return try await routed(slot: slot, what: commands.first?.name ?? "a blocking pipeline") { node, _ in
+            let replies = try await node.sendBlocking(commands)
+            if case .error(let error)? = replies.first, ClusterRedirect(error) != nil { throw error }
             return replies
         }
     }

@@ -56,6 +56,20 @@ extension RedisCommand {
         }
     }
 
+    /// Whether the command only reads (GET, HGETALL, ZRANGE, XREAD…), so that sending it again after its connection
+    /// dropped under it cannot change anything. Scripts count as writes.
+    var isReadOnly: Bool {
+        switch name {
+        case "GET", "MGET", "EXISTS", "TYPE", "PTTL", "TTL", "STRLEN", "HGET", "HMGET", "HGETALL", "HKEYS", "HVALS", "HLEN",
+             "HEXISTS", "HSCAN", "LLEN", "LRANGE", "LINDEX", "LPOS", "SCARD", "SMEMBERS", "SISMEMBER", "SSCAN", "ZCARD",
+             "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE", "ZSCORE", "ZMSCORE", "ZRANK", "ZREVRANK",
+             "ZCOUNT", "ZSCAN", "XRANGE", "XREVRANGE", "XLEN", "XREAD", "SCAN", "PING", "TIME", "INFO", "DBSIZE":
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The keys of this command, as Redis Cluster routes it (script keys through their count, XREAD keys after
     /// STREAMS, none for server commands such as PING or SCAN…), plus ``routingKey`` when set.
     public var keys: [String] {
