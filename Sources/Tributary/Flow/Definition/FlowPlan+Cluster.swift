@@ -6,10 +6,11 @@ extension FlowPlan {
     /// - Parameters:
     ///   - source: the file, for the problem's messages.
     ///   - prefix: the prefix used when the file names none (``prefix`` wins).
-    public func clusterProblem(source: String, prefix defaultPrefix: String) -> FlowFileError? {
-        let prefix = self.prefix ?? defaultPrefix
+    public func clusterProblem(source: String, prefix: String) -> FlowFileError? {
         let queues = nodes.map(\.queue)
-        guard let message = ClusterSlots.flowProblem(flow: flow, prefix: prefix, queues: queues) else { return nil }
+        guard let message = ClusterSlots.flowProblem(flow: flow, prefix: self.prefix ?? prefix, queues: queues) else {
+            return nil
+        }
         return FlowFileError(source: source, problems: [
             FlowFileProblem(.crossSlot, message, source: source, path: self.prefix == nil ? "" : "prefix"),
         ])
