@@ -8,7 +8,10 @@
 local function eventsCap(metaKey, stored)
   if stored then return stored end
   redis.call("HSET", metaKey, "opts.maxLenEvents", "10000")
-  redis.call("HSETNX", metaKey, "version", "bullmq:5.0.0-tributary")
+  -- HEXISTS then HSET rather than HSETNX, which the worker's ACL role (RedisAccessRole) does not grant.
+  if redis.call("HEXISTS", metaKey, "version") == 0 then
+    redis.call("HSET", metaKey, "version", "bullmq:5.0.0-tributary")
+  end
   return "10000"
 end
 
