@@ -14,7 +14,7 @@ heavy='ChaosTests|FlowMapLargeTests|DoctorModelTests|InteropTests|CLIRunTests|Fl
 processes='CLI[A-Za-z]*Tests|Dashboard[A-Za-z]*Tests|WorkerProcessTests|PythonPeerTests|Interop[A-Za-z]+Tests|RedisReconnectTests|RedisTimeoutTests|WorkerLockLossTests|ExamplesTests|DeployRecipeTests|FlowMapRedriveTests|FlowExistingChildTests'
 # The Redis Cluster suites start two 6-node clusters and kill a master: in a pass of their own, so that the
 # timing-sensitive reconnect and lock-loss tests do not run beside them (a fresh-clone run saw them stalled 32 s).
-cluster='RedisCluster[A-Za-z]*Tests|CLIClusterTests|InteropClusterTests'
+cluster='RedisCluster[A-Za-z]*Tests|CLIClusterTests|InteropClusterTests|MultiHostTests'
 swift test --skip-build --skip "TributaryTests\.($heavy|$processes|$cluster)" "$@"
 swift test --skip-build --filter "TributaryTests\.($processes)" --skip "TributaryTests\.($heavy|$cluster)" "$@"
 swift test --skip-build --filter "TributaryTests\.($cluster)" "$@"

@@ -218,6 +218,42 @@ struct RedisClusterTests {
         #expect(try await flows.getFlowRun("f")?.status == .completed)
         #expect(try await flows.listFlowRuns().count == 2)
     }
+
+    @Test("a map over 300 items, with tolerated failures and a redrive, completes on the cluster")
+    func mapFlows() async throws {
+        let cluster = try await SharedTestCluster.get()
+        let client = try await clusterClient(cluster.url)
+        defer { Task { await client.close() } }
+        let prefix = "{maps}"
+        let flows = FlowProducer(client: client, prefix: prefix)
+        let queue = try Queue("m", client: client, prefix: prefix)
+        let items = JSONValue.array((0..<300).map { .int(Int64($0)) })
+        let tolerant = #"{"items": "list.files", "toleratedFailures": 2, "maxConcurrency": 40}"#
+        try await flows.submit(try compiledFlow(mapFlow(tolerant)), runId: "ok")
+        try await flows.submit(try compiledFlow(mapFlow(#"{"items": "list.files"}"#)), runId: "bad")
+        let first = ItemCounter()
+        let failing = try Worker(queue: "m", client: client, prefix: prefix, options: .init(concurrency: 20),
+                                 handler: mapHandler(items: items, failing: [7, 200], seenItems: first))
+        try await withWorkers([failing]) { () async throws in
+            let merged = try await queue.waitUntilFinished("ok.merge")
+            let results = try #require(merged["convert"]?.arrayValue)
+            #expect(results.count == 300 && results[8] == 80 && results[7] == .null && results[200] == .null)
+            #expect(try await flows.waitForRun("bad", timeout: .seconds(120)).status == .failed)
+        }
+        #expect(try await flows.getFlowRun("ok")?.status == .completed)
+        #expect(first.snapshot.keys.count == 300)
+        // Redrive the failed run with a handler that no longer fails: its failed items run again, no item twice.
+        let second = ItemCounter()
+        let fixed = try Worker(queue: "m", client: client, prefix: prefix, options: .init(concurrency: 20),
+                               handler: mapHandler(items: items, seenItems: second))
+        try await flows.retryFlowRun("bad")
+        try await withWorkers([fixed]) { () async throws in
+            #expect(try await flows.waitForRun("bad", timeout: .seconds(120)).status == .completed)
+        }
+        let merged = try #require(try await queue.getJob("bad.merge")?.returnValue)
+        #expect(merged["convert"] == .array((0..<300).map { .int(Int64($0) * 10) }))
+        #expect(second.snapshot[7] == 1 && second.snapshot[200] == 1 && second.snapshot.values.allSatisfy { $0 == 1 })
+    }
 }
 
 @Suite("Redis Cluster: flow files and the CLI")

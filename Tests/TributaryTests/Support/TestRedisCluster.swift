@@ -9,31 +9,59 @@ final class TestRedisCluster: Sendable {
     /// Every node, masters first (as given to `--cluster create`, which makes the first ones masters).
     let nodes: [TestRedisServer]
 
-    private init(nodes: [TestRedisServer]) {
+    /// The certificates every node of a TLS cluster uses (nil for a plain one).
+    let certificates: TestCertificates?
+
+    private init(nodes: [TestRedisServer], certificates: TestCertificates? = nil) {
         self.nodes = nodes
+        self.certificates = certificates
     }
 
-    /// `redis://127.0.0.1:P1,127.0.0.1:P2,…`: a seed list of every node.
-    var url: String { "redis://" + nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
+    /// `redis://127.0.0.1:P1,127.0.0.1:P2,…`: a seed list of every node; for a TLS cluster
+    /// `rediss://127.0.0.1:T1,…?ca=CA` with the nodes' TLS ports.
+    var url: String {
+        guard let certificates else {
+            return "redis://" + nodes.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+        }
+        return "rediss://" + nodes.map { "127.0.0.1:\($0.tlsPort)" }.joined(separator: ",") + "?ca=\(certificates.caFile)"
+    }
 
-    /// Starts the nodes and forms the cluster; stops everything if that fails.
-    static func start(masters: Int = 3) async throws -> TestRedisCluster {
+    /// Starts the nodes and forms the cluster; stops everything if that fails. With `tls`, every node also has a TLS
+    /// port with one shared set of certificates (the client certificate also authenticates the nodes to each
+    /// other), and the cluster bus and replication use TLS (`tls-cluster yes`, `tls-replication yes`), so the nodes
+    /// announce their TLS ports.
+    static func start(masters: Int = 3, replicas: Int = 1, tls: Bool = false) async throws -> TestRedisCluster {
         var nodes: [TestRedisServer] = []
+        let shared = tls ? try TestCertificates.generate(in: try TestRedisServer.makeTemporaryDirectory()) : nil
         do {
-            for _ in 0..<(masters * 2) {
+            for _ in 0..<(masters * (1 + replicas)) {
                 let bus = try TestNetwork.freePort()
-                nodes.append(try await TestRedisServer.start(.init(unixSocket: false, extraConfig: [
+                var config = [
                     "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
                     "cluster-port \(bus)", "cluster-replica-validity-factor 0", "repl-diskless-sync yes",
                     "repl-diskless-sync-delay 0",
-                ])))
+                ]
+                if let shared {
+                    let quote = TestRedisServer.quote
+                    config += [
+                        "tls-cluster yes", "tls-replication yes",
+                        "tls-cert-file \(quote(shared.serverCertFile))", "tls-key-file \(quote(shared.serverKeyFile))",
+                        "tls-client-cert-file \(quote(shared.clientCertFile))", "tls-client-key-file \(quote(shared.clientKeyFile))",
+                        "tls-ca-cert-file \(quote(shared.caFile))",
+                    ]
+                }
+                nodes.append(try await TestRedisServer.start(.init(unixSocket: false, tls: tls, extraConfig: config)))
             }
-            let cluster = TestRedisCluster(nodes: nodes)
-            let create = try TestProcess.run(
-                "redis-cli",
-                ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"],
-                timeout: .seconds(60))
-            guard create.succeeded else { throw TestRedisServer.Failure.commandFailed(create) }
+            let cluster = TestRedisCluster(nodes: nodes, certificates: shared)
+            var create = ["--cluster", "create"]
+            if let shared {
+                create = ["--tls", "--cacert", shared.caFile] + create + nodes.map { "127.0.0.1:\($0.tlsPort)" }
+            } else {
+                create += nodes.map { "127.0.0.1:\($0.port)" }
+            }
+            let created = try TestProcess.run(
+                "redis-cli", create + ["--cluster-replicas", String(replicas), "--cluster-yes"], timeout: .seconds(60))
+            guard created.succeeded else { throw TestRedisServer.Failure.commandFailed(created) }
             try await cluster.waitUntilHealthy()
             return cluster
         } catch {
@@ -89,5 +117,8 @@ final class TestRedisCluster: Sendable {
     /// Stops every node.
     func stop() {
         for node in nodes { node.stop() }
+        if let certificates {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: certificates.caFile).deletingLastPathComponent().path)
+        }
     }
 }
