@@ -13,6 +13,8 @@
 # Before the queue scenarios, S1 draws a 100,000-node run with `tributary flow show` in every format
 # (SHOW_NODES=N for another size; --only S1 runs just that). D1 loads each dashboard page 100 times on a
 # 100,000-job queue and a 10,000-node run (--only D1 runs just that; DASHBOARD_JOBS / DASHBOARD_NODES for sizes).
+# X1/X2 (docs/scaling.md): 1, 2 and 4 worker processes on one Redis; three queues on one Redis and on a 3-master
+# cluster; jobs/s and CPU per job of Redis and workers (--only X1 or X2 runs just that; SCALE_JOBS=N per queue).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -21,6 +23,13 @@ swift build -c release --product TributaryBenchmarks >&2
 if [[ " $* " != *" --only "* || "$*" == *D1* ]]; then
   .build/release/TributaryBenchmarks dashboard --jobs "${DASHBOARD_JOBS:-100000}" --nodes "${DASHBOARD_NODES:-10000}"
   if [[ "$*" == *"--only D1"* && "$*" != *","* ]]; then exit 0; fi
+fi
+# X1, X2: scaling over worker processes and cluster masters.
+if [[ " $* " != *" --only "* || "$*" == *X1* || "$*" == *X2* ]]; then
+  only=()
+  if [[ "$*" == *X1* && "$*" != *X2* ]]; then only=(--only X1); elif [[ "$*" == *X2* && "$*" != *X1* ]]; then only=(--only X2); fi
+  .build/release/TributaryBenchmarks scale --jobs "${SCALE_JOBS:-30000}" "${only[@]}"
+  if [[ "$*" == *"--only X"* && "$*" != *P* && "$*" != *S1* && "$*" != *D1* ]]; then exit 0; fi
 fi
 # S1: a 100,000-node run (two shapes) submitted and drawn by `flow show` in every format: wall time and peak RSS.
 # Runs unless --only names other scenarios (--only S1 runs it alone); SHOW_NODES=N changes the size.

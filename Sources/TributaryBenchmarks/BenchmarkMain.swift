@@ -6,6 +6,7 @@ import Foundation
 /// - `queue`: the queue and flow scenarios, Tributary beside Python bullmq (`scripts/bench.sh`).
 /// - `show`: large flow runs drawn by `tributary flow show` in every format (`scripts/bench.sh`, rows S1).
 /// - `dashboard`: the dashboard's pages on a 100,000-job queue and a 10,000-node run (`scripts/bench.sh`, rows D1).
+/// - `scale`: worker processes on one Redis, and one Redis against a 3-master cluster (`scripts/bench.sh`, rows X1, X2).
 /// - `client`: one Tributary side of one scenario, started by `queue` as a child process.
 @main
 struct BenchmarkMain {
@@ -20,7 +21,8 @@ struct BenchmarkMain {
             case "client": try await TributaryClient.run(arguments)
             case "show": try await FlowShowBenchmark.run(arguments)
             case "dashboard": try await DashboardBenchmark.run(arguments)
-            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue, show, dashboard or client")
+            case "scale": try await ScalingBenchmark.run(arguments)
+            default: throw BenchmarkError("unknown mode '\(mode)': use redis, queue, show, dashboard, scale or client")
             }
         } catch {
             FileHandle.standardError.write(Data("TributaryBenchmarks \(mode): \(error)\n".utf8))

@@ -15,7 +15,8 @@ final class RedisServerProcess {
     /// redis-cli's arguments that reach this server.
     var cliTarget: [String] { socketPath.map { ["-s", $0] } ?? ["-p", String(port)] }
 
-    init(unixSocket: Bool = false) throws {
+    /// Starts the server; `extraArguments` are added to its command line (e.g. `--cluster-enabled yes`).
+    init(unixSocket: Bool = false, extraArguments: [String] = []) throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("tributary-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -27,6 +28,7 @@ final class RedisServerProcess {
             "--dir", directory.path, "--logfile", directory.appendingPathComponent("redis.log").path,
         ]
         if unixSocket { arguments += ["--unixsocket", socket, "--unixsocketperm", "700"] }
+        arguments += extraArguments
         let devNull = open("/dev/null", O_RDWR)
         defer { close(devNull) }
         pid = try ChildProcess.spawn("/usr/bin/redis-server", arguments: arguments, stdin: devNull, stdout: devNull, stderr: devNull,

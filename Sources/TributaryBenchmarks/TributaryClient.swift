@@ -22,6 +22,8 @@ enum TributaryClient {
         var concurrency = 50
         var gapMilliseconds = 10
         var nioExecutor = false
+        /// The queue of scenario SCALE (``ScalingBenchmark``); the other scenarios use ``queueName``.
+        var queue = queueName
 
         init(_ arguments: [String]) throws {
             var iterator = arguments.makeIterator()
@@ -36,6 +38,7 @@ enum TributaryClient {
                 case "--concurrency": concurrency = Int(value) ?? 50
                 case "--gap-ms": gapMilliseconds = Int(value) ?? 10
                 case "--nio-executor": nioExecutor = value == "1"
+                case "--queue": queue = value
                 default: throw BenchmarkError("unknown option \(flag)")
                 }
             }
@@ -88,20 +91,23 @@ enum TributaryClient {
             try await scheduler(client, options)
         case ("P9", "worker"):
             try await chain(client, options)
+        case ("SCALE", "worker"):
+            try await process(client, options, queue: options.queue, jobs: options.count, poll: .milliseconds(20))
         default:
             throw BenchmarkError("no \(options.role) role in scenario \(options.scenario)")
         }
         await client.close()
     }
 
-    /// Runs a worker from `go` until `jobs` jobs are in the completed set.
-    private static func process(_ client: RedisClient, _ options: Options, jobs: Int, flows: Int? = nil) async throws {
-        let worker = try Worker(queue: queueName, client: client, options: .init(concurrency: options.concurrency)) { _ in .null }
-        let completed = QueueKeys(queueName: queueName).key(.completed)
+    /// Runs a worker from `go` until `jobs` jobs are in the queue's completed set (read every `poll`).
+    private static func process(_ client: RedisClient, _ options: Options, queue: String = queueName, jobs: Int,
+                                flows: Int? = nil, poll: Duration = .milliseconds(5)) async throws {
+        let worker = try Worker(queue: queue, client: client, options: .init(concurrency: options.concurrency)) { _ in .null }
+        let completed = QueueKeys(queueName: queue).key(.completed)
         try await phase("process", jobs: jobs, flows: flows) {
             Task { try await worker.run() }
             while try await client.send(RedisCommand("ZCARD", .string(completed))).int ?? 0 < jobs {
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: poll)
             }
         }
         await worker.close()
